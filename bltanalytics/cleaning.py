@@ -1,0 +1,737 @@
+"""Normalize one raw table to its cleaned shape, accounting for every row.
+
+Each contract column has a *kind* (see :mod:`bltanalytics.contract`); its normalizer runs once
+per **distinct** raw value (``pd.factorize``), never once per row, so a column of 8,000,000
+assessment rows with a few dozen distinct spellings costs a few dozen Python calls.
+
+Every row ends up in exactly one place:
+
+* used (returned in :attr:`CleanResult.frame`), possibly with optional values blanked, each
+  blank recorded (``value_blanked``) in :attr:`CleanResult.issues`;
+* dropped (``row_dropped``) with one reason: ``missing_required``, ``bad_value``,
+  ``out_of_range``, ``unknown_school`` / ``unknown_team`` / ``unknown_cycle`` /
+  ``unknown_staff``, ``unscorable``, ``duplicate``.
+
+so ``rows_read == len(frame) + rows_dropped`` always holds.
+
+>>> import pandas as pd
+>>> raw = pd.DataFrame({"source_row": [1, 2], "school_id": [" 0101", ""],
+...                     "school_name": ["Oak", "Elm"], "level": ["ES", "Middle"]})
+>>> result = clean_table("schools", raw)
+>>> result.frame[["school_id", "level"]].to_dict("records")
+[{'school_id': '0101', 'level': 'elementary'}]
+>>> result.issues[["source_row", "reason", "column"]].to_dict("records")
+[{'source_row': 2, 'reason': 'missing_required', 'column': 'school_id'}]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bltanalytics.contract import (
+    DATED,
+    STUDENT_PRIVATE_COLUMNS,
+    SURVEY_ITEMS,
+    TABLES,
+    Column,
+    TableSpec,
+)
+from bltanalytics.errors import DistrictFolderError
+from bltanalytics.mapping import Mapping
+from bltanalytics.vocabulary import lookup, match_key
+
+# status of a normalized value
+OK, BLANK, BAD, RANGE, UNKNOWN = 0, 1, 2, 3, 4
+_REASON = {BAD: "bad_value", RANGE: "out_of_range", UNKNOWN: "bad_value"}
+NOT_REPORTED = "Not reported"
+WITHHELD = "(withheld: student identifier)"
+QUARANTINE_COLUMNS = [
+    "table",
+    "file",
+    "source_row",
+    "action",
+    "reason",
+    "column",
+    "value",
+    "school_id",
+]
+_REFERENCE_REASON = {
+    "schools": "unknown_school",
+    "teams": "unknown_team",
+    "team_cycles": "unknown_cycle",
+    "staff": "unknown_staff",
+}
+INSTRUCTIONAL_ROLES = ("teacher", "coach", "specialist")
+
+
+@dataclass
+class CleanResult:
+    """A cleaned table and the record of what happened to every input row."""
+
+    table: str
+    file: str
+    frame: pd.DataFrame
+    issues: pd.DataFrame
+    rows_read: int
+    unrecognised: pd.DataFrame  # column, value, count: raw values no vocabulary or mapping knew
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_dropped(self) -> int:
+        return int((self.issues["action"] == "row_dropped").sum())
+
+    @property
+    def values_blanked(self) -> int:
+        return int((self.issues["action"] == "value_blanked").sum())
+
+
+@dataclass
+class References:
+    """Cleaned tables that other tables point at (filled in as the district loads)."""
+
+    school_ids: pd.Index | None = None
+    teams: pd.DataFrame | None = None  # team_id, school_id
+    cycle_ids: pd.Index | None = None
+    staff_ids: pd.Index | None = None
+    cut_scores: pd.DataFrame | None = None
+
+    def ids(self, table: str) -> pd.Index | None:
+        if table == "schools":
+            return self.school_ids
+        if table == "teams":
+            return None if self.teams is None else pd.Index(self.teams["team_id"])
+        if table == "team_cycles":
+            return self.cycle_ids
+        if table == "staff":
+            return self.staff_ids
+        raise KeyError(table)
+
+
+# --------------------------------------------------------------------------- normalizers
+# Each takes the distinct raw values (stripped, non-blank) of one column and returns
+# (values, statuses) aligned with them. Values are Python objects; the column's dtype is
+# applied afterwards.
+
+_SCHOOL_YEAR = re.compile(r"^(?:sy\s*)?(\d{4})(?:\s*[-/\u2013]\s*(\d{4}|\d{2}))?(?:\s*sy)?$", re.I)
+_GRADE_WORDS = re.compile(r"\b(grade|grd|gr)\b")
+_GRADE_NUMBER = re.compile(r"^0*(\d{1,2})(st|nd|rd|th)?$")
+_KINDERGARTEN = {"k", "kg", "0k", "00", "0", "kindergarten", "kinder", "kdg", "ki"}
+_PRE_K = {"pk", "pre k", "prek", "pre kindergarten", "prekindergarten", "pre kinder", "p"}
+_NUMBER_JUNK = re.compile(r"[,%\s]")
+
+
+def school_year_text(value: str):
+    """``'2025-2026'``, ``'2026'``, ``'SY2025-26'`` -> ``'2025-26'``; None when not a year.
+
+    >>> [school_year_text(v) for v in ["2025-26", "2025-2026", "2026", "2025-27"]]
+    ['2025-26', '2025-26', '2025-26', None]
+    """
+    m = _SCHOOL_YEAR.match(value.strip())
+    if not m:
+        return None
+    first, second = int(m.group(1)), m.group(2)
+    if second is None:
+        start = first - 1  # a single year names the spring the school year ends in
+    else:
+        end = int(second)
+        start = first
+        if (len(second) == 2 and end != (first + 1) % 100) or (len(second) == 4 and end != first + 1):
+            return None
+    if not 1900 <= start <= 2200:
+        return None
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def grade_text(value: str):
+    """Canonical grade (``PK``, ``K``, ``1``..``12``) or None.
+
+    >>> [grade_text(v) for v in ["KG", "03", "Grade 3", "3rd", "12th grade", "13"]]
+    ['K', '3', '3', '3', '12', None]
+    """
+    key = _GRADE_WORDS.sub(" ", match_key(value)).strip()
+    key = " ".join(key.split())
+    if key in _KINDERGARTEN:
+        return "K"
+    if key in _PRE_K:
+        return "PK"
+    m = _GRADE_NUMBER.match(key.replace(" ", ""))
+    if m and 1 <= int(m.group(1)) <= 12:
+        return str(int(m.group(1)))
+    return None
+
+
+def _translate(values: list[str], value_map: dict[str, str]) -> list[str]:
+    if not value_map:
+        return values
+    return [value_map.get(match_key(v), v) for v in values]
+
+
+def _by_function(fn: Callable[[str], object]):
+    def normalize(values, column, value_map):
+        out = [fn(v) for v in _translate(values, value_map)]
+        return out, [OK if v is not None else BAD for v in out]
+
+    return normalize
+
+
+def _norm_vocabulary(values, column: Column, value_map):
+    table = lookup(column.vocabulary)
+    out = [table.get(match_key(v)) for v in _translate(values, value_map)]
+    return out, [OK if v is not None else UNKNOWN for v in out]
+
+
+def _norm_demographic(values, column: Column, value_map):
+    out, status = _norm_vocabulary(values, column, value_map)
+    return [v if v is not None else NOT_REPORTED for v in out], status
+
+
+def _norm_demographic_flag(values, column, value_map):
+    flags = lookup("flags")
+    out, status = [], []
+    for v in _translate(values, value_map):
+        key = match_key(v)
+        if key in flags:
+            out.append("Yes" if flags[key] else "No")
+            status.append(OK)
+        elif key == match_key(NOT_REPORTED) or key in ("unknown", "u"):
+            out.append(NOT_REPORTED)
+            status.append(OK)
+        else:
+            out.append(NOT_REPORTED)
+            status.append(UNKNOWN)
+    return out, status
+
+
+def _norm_flag(values, column, value_map):
+    flags = lookup("flags")
+    out = [flags.get(match_key(v)) for v in _translate(values, value_map)]
+    return out, [OK if v is not None else BAD for v in out]
+
+
+def _norm_survey_item(values, column, value_map):
+    answers = lookup("survey_answers")
+    out, status = [], []
+    for v in _translate(values, value_map):
+        key = match_key(v)
+        if key in answers:
+            out.append(answers[key])
+            status.append(OK)
+            continue
+        number = pd.to_numeric(key.replace(" ", "."), errors="coerce")
+        if pd.notna(number) and float(number).is_integer() and 1 <= number <= 4:
+            out.append(number >= 3)
+            status.append(OK)
+        else:
+            out.append(None)
+            status.append(RANGE if pd.notna(number) else BAD)
+    return out, status
+
+
+def _numbers(values, value_map) -> pd.Series:
+    text = pd.Series(_translate(values, value_map), dtype="str").str.replace(
+        _NUMBER_JUNK, "", regex=True
+    )
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _range_status(numbers: pd.Series, column: Column) -> np.ndarray:
+    status = np.where(numbers.notna() & np.isfinite(numbers), OK, BAD)
+    if column.low is not None:
+        status = np.where((status == OK) & (numbers < column.low), RANGE, status)
+    if column.high is not None:
+        status = np.where((status == OK) & (numbers > column.high), RANGE, status)
+    return status
+
+
+def _norm_number(values, column, value_map):
+    numbers = _numbers(values, value_map)
+    return numbers.to_numpy(), _range_status(numbers, column)
+
+
+def _norm_integer(values, column, value_map):
+    numbers = _numbers(values, value_map)
+    status = _range_status(numbers, column)
+    status = np.where((status == OK) & (numbers % 1 != 0), BAD, status)
+    return numbers.to_numpy(), status
+
+
+def _norm_date(values, column, value_map):
+    text = pd.Series(_translate(values, value_map), dtype="str").str.strip()
+    iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    us = pd.to_datetime(text, format="%m/%d/%Y", errors="coerce")
+    us_short = pd.to_datetime(text, format="%m/%d/%y", errors="coerce")
+    dates = iso.fillna(us).fillna(us_short)
+    dates = dates.where((dates.dt.year >= 1900) & (dates.dt.year <= 2200))
+    return dates.to_numpy(), np.where(dates.notna(), OK, BAD)
+
+
+_WINDOW = re.compile(
+    r"^(?P<year>(?:sy\s*)?\d{4}(?:\s*[-/\u2013]\s*\d{2,4})?)\s*(?P<term>[a-z][a-z \-]*)$"
+    r"|^(?P<term2>[a-z][a-z \-]*?)\s*(?P<year2>(?:sy\s*)?\d{4}(?:\s*[-/\u2013]\s*\d{2,4})?)$",
+    re.I,
+)
+
+
+def survey_window_parts(value: str):
+    """``'2025-26 Fall'`` (or ``'Fall 2025-2026'``) -> ``('2025-26', 'Fall')``; None if unparseable.
+
+    >>> survey_window_parts("Spring 2026")
+    ('2025-26', 'Spring')
+    """
+    m = _WINDOW.match(value.strip())
+    if not m:
+        return None
+    year = school_year_text(m.group("year") or m.group("year2"))
+    term = lookup("term").get(match_key(m.group("term") or m.group("term2")))
+    return (year, term) if year and term else None
+
+
+def _norm_survey_window(values, column, value_map):
+    parts = [survey_window_parts(v) for v in _translate(values, value_map)]
+    out = [f"{p[0]} {p[1]}" if p else None for p in parts]
+    return out, [OK if p else BAD for p in parts]
+
+
+def _norm_text(values, column, value_map):
+    out = _translate(values, value_map)
+    return out, [OK] * len(out)
+
+
+NORMALIZERS = {
+    "id": _norm_text,
+    "text": _norm_text,
+    "school_year": _by_function(school_year_text),
+    "grade": _by_function(grade_text),
+    "enum": _norm_vocabulary,
+    "demographic": _norm_demographic,
+    "demographic_flag": _norm_demographic_flag,
+    "flag": _norm_flag,
+    "integer": _norm_integer,
+    "number": _norm_number,
+    "date": _norm_date,
+    "survey_window": _norm_survey_window,
+    "survey_item": _norm_survey_item,
+}
+_DTYPES = {
+    "flag": "boolean",
+    "survey_item": "boolean",
+    "integer": "Int64",
+    "number": "float64",
+    "date": "datetime64[us]",
+}
+_BLANK_FILL = {"demographic": NOT_REPORTED, "demographic_flag": NOT_REPORTED}
+
+
+def normalize_column(raw: pd.Series, column: Column, value_map: dict[str, str] | None = None):
+    """Normalize one raw text column; return ``(values, status)`` with one status per row.
+
+    Blank cells get status BLANK (and ``Not reported`` for demographics).
+
+    >>> from bltanalytics.contract import TABLES
+    >>> values, status = normalize_column(pd.Series(["Yes", "n", "maybe", None]),
+    ...                                   TABLES["staff"].column("instructional"))
+    >>> values.tolist(), status.tolist()
+    ([True, False, <NA>, <NA>], [0, 0, 2, 1])
+    """
+    stripped = raw.astype("str").str.strip()
+    stripped = stripped.where(stripped != "")
+    codes, uniques = pd.factorize(stripped)
+    dtype = _DTYPES.get(column.kind, "str")
+    if len(uniques):
+        normalizer = NORMALIZERS[column.kind]
+        uniq_values, uniq_status = normalizer(list(uniques), column, value_map or {})
+        uniq_status = np.asarray(uniq_status, dtype=np.int8)
+        uniq_values = pd.Series(list(uniq_values) if dtype == "str" else uniq_values)
+        uniq_values = uniq_values.where(uniq_status != BAD).where(uniq_status != RANGE)
+        if column.kind not in ("demographic", "demographic_flag"):
+            uniq_values = uniq_values.where(uniq_status != UNKNOWN)
+        uniq_values = uniq_values.astype(dtype) if dtype != "str" else uniq_values.astype("str")
+    else:
+        uniq_status = np.zeros(0, dtype=np.int8)
+        uniq_values = pd.Series([], dtype=dtype)
+    safe = np.where(codes < 0, 0, codes)
+    if len(uniques):
+        values = uniq_values.take(safe).reset_index(drop=True)
+        status = np.where(codes < 0, BLANK, uniq_status[safe]).astype(np.int8)
+        values = values.where(codes >= 0)
+    else:
+        values = pd.Series([pd.NA] * len(raw), dtype=dtype)
+        status = np.full(len(raw), BLANK, dtype=np.int8)
+    if column.kind in _BLANK_FILL:
+        values = values.fillna(_BLANK_FILL[column.kind])
+    values = values.astype(dtype)
+    values.index = raw.index
+    return values, status
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def school_year_of(dates: pd.Series) -> pd.Series:
+    """School year (July 1 to June 30) of each date.
+
+    >>> school_year_of(pd.Series(pd.to_datetime(["2026-06-30", "2026-07-01"]))).tolist()
+    ['2025-26', '2026-27']
+    """
+    start = dates.dt.year - (dates.dt.month < 7).astype("Int64")
+    codes, uniques = pd.factorize(start)
+    labels = pd.Series([f"{int(y)}-{(int(y) + 1) % 100:02d}" for y in uniques], dtype="str")
+    out = labels.take(np.where(codes < 0, 0, codes)).reset_index(drop=True) if len(uniques) else (
+        pd.Series([pd.NA] * len(dates), dtype="str")
+    )
+    out = out.where(codes >= 0).astype("str")
+    out.index = dates.index
+    return out
+
+
+def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One int64 code per distinct combination of ``columns`` (missing values are a value)."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for name in columns:
+        codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
+        combined = combined.astype(np.int64)
+    return combined
+
+
+def _first_of_groups(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Given rows sorted by ``order`` (keys grouped), flag the first row of each key.
+
+    Returns ``(is_first, first_position_of_my_key)`` in the original row order.
+    """
+    sorted_keys = keys[order]
+    first_sorted = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(keys) else np.array([], bool)
+    group_start = np.maximum.accumulate(np.where(first_sorted, np.arange(len(keys)), 0))
+    is_first = np.empty(len(keys), dtype=bool)
+    is_first[order] = first_sorted
+    keeper = np.empty(len(keys), dtype=np.int64)
+    keeper[order] = order[group_start]
+    return is_first, keeper
+
+
+# --------------------------------------------------------------------------- the table
+
+
+class _Ledger:
+    """Collects quarantine entries for one table as column arrays (cheap at any size)."""
+
+    def __init__(self, table: str, file: str, frame: pd.DataFrame):
+        self.table, self.file, self.frame = table, file, frame
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, mask: np.ndarray, action: str, reason: str, column: str, values=None):
+        if not mask.any():
+            return
+        rows = self.frame.loc[mask]
+        if values is None:
+            values = rows[column] if column in rows else pd.Series("", index=rows.index)
+        if column in STUDENT_PRIVATE_COLUMNS:
+            values = pd.Series(WITHHELD, index=rows.index).where(values.notna(), "")
+        school = rows["school_id"] if "school_id" in rows else pd.Series(pd.NA, index=rows.index)
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "table": self.table,
+                    "file": self.file,
+                    "source_row": rows["source_row"].to_numpy(),
+                    "action": action,
+                    "reason": reason,
+                    "column": column,
+                    "value": pd.Series(values, index=rows.index).astype("str").fillna("").to_numpy(),
+                    "school_id": school.astype("str").to_numpy(),
+                }
+            )
+        )
+
+    def frame_of_issues(self) -> pd.DataFrame:
+        if not self.parts:
+            return empty_quarantine()
+        return pd.concat(self.parts, ignore_index=True).sort_values(
+            ["source_row", "action"], kind="stable", ignore_index=True
+        )
+
+
+def empty_quarantine() -> pd.DataFrame:
+    """A quarantine table with no entries (the right columns and dtypes)."""
+    frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in QUARANTINE_COLUMNS})
+    return frame.astype({"source_row": "int64"})
+
+
+def resolve_columns(
+    spec: TableSpec, headers: list[str], mapping: Mapping, file: str
+) -> tuple[dict[str, str], list[str]]:
+    """Map the file's headers to contract columns; return ``(raw->contract, ignored)``.
+
+    Raises :class:`DistrictFolderError` for a missing required column or two headers that
+    name one contract column.
+    """
+    renames = mapping.column_map(spec.name)
+    by_key = {match_key(name): name for name in spec.names}
+    chosen: dict[str, str] = {}
+    ignored: list[str] = []
+    for header in headers:
+        key = match_key(header)
+        target = renames.get(key) or by_key.get(key)
+        if target is None:
+            ignored.append(header)
+            continue
+        if target in chosen.values():
+            other = next(h for h, t in chosen.items() if t == target)
+            raise DistrictFolderError(
+                f"{file}: columns {other!r} and {header!r} both give {spec.name}.{target}; "
+                f"remove one, or rename one in mapping.yaml (columns: {spec.name}:)"
+            )
+        chosen[header] = target
+    missing = [c for c in spec.required if c not in chosen.values()]
+    if missing:
+        found = ", ".join(repr(h) for h in headers) or "none"
+        hint = "; ".join(f"'YOUR HEADER: {m}'" for m in missing)
+        raise DistrictFolderError(
+            f"{file} lacks required column(s) {', '.join(missing)} of table {spec.name} "
+            f"(columns found: {found}). Rename the column in the file, or add to mapping.yaml "
+            f"under columns: {spec.name}: a line like {hint}."
+        )
+    return chosen, ignored
+
+
+def clean_table(
+    name: str,
+    raw: pd.DataFrame,
+    *,
+    file: str | None = None,
+    mapping: Mapping | None = None,
+    references: References | None = None,
+) -> CleanResult:
+    """Clean one raw table (text columns + ``source_row``) into its contract shape.
+
+    ``references`` holds already-cleaned tables this one points at; a reference whose table
+    is absent is not checked. See the module docstring for the row accounting.
+    """
+    spec = TABLES[name]
+    file = file or f"{name}.csv"
+    mapping = mapping or Mapping()
+    references = references or References()
+    headers = [c for c in raw.columns if c != "source_row"]
+    chosen, ignored = resolve_columns(spec, headers, mapping, file)
+    inverse = {target: header for header, target in chosen.items()}
+    n = len(raw)
+    index = pd.RangeIndex(n)
+    raw_text = {
+        c.name: (
+            raw[inverse[c.name]].reset_index(drop=True)
+            if c.name in inverse
+            else pd.Series([pd.NA] * n, dtype="str", index=index)
+        )
+        for c in spec.columns
+    }
+    frame = pd.DataFrame({"source_row": raw["source_row"].to_numpy(dtype=np.int64)}, index=index)
+    statuses: dict[str, np.ndarray] = {}
+    unrecognised = []
+    for column in spec.columns:
+        values, status = normalize_column(raw_text[column.name], column, mapping.value_map(column.name))
+        frame[column.name] = values
+        statuses[column.name] = status
+        if column.kind in ("enum", "demographic", "demographic_flag", "grade", "survey_window"):
+            bad = status >= BAD
+            if bad.any():
+                counts = raw_text[column.name][bad].str.strip().value_counts()
+                unrecognised.append(
+                    pd.DataFrame(
+                        {"table": name, "column": column.name, "value": counts.index, "count": counts.to_numpy()}
+                    )
+                )
+    ledger = _Ledger(name, file, frame.assign(**{k: raw_text[k] for k in raw_text}))
+    dropped = np.zeros(n, dtype=bool)
+
+    def drop(mask: np.ndarray, reason: str, column: str, values=None):
+        nonlocal dropped
+        mask = mask & ~dropped
+        ledger.add(mask, "row_dropped", reason, column, values)
+        dropped |= mask
+
+    # required values
+    for reason, wanted in (("missing_required", (BLANK,)), ("bad_value", (BAD, UNKNOWN)), ("out_of_range", (RANGE,))):
+        for column in spec.required:
+            drop(np.isin(statuses[column], wanted), reason, column)
+
+    # references to other tables (the school must exist, the team must exist, ...)
+    for column, table in spec.references.items():
+        known = references.ids(table)
+        if known is None:
+            continue
+        unknown = ~frame[column].isin(known).to_numpy() & frame[column].notna().to_numpy()
+        drop(unknown, _REFERENCE_REASON[table], column)
+
+    frame = _derive(name, frame, references)
+
+    if name == "assessments":
+        unscorable = frame["proficient"].isna().to_numpy()
+        drop(unscorable, "unscorable", "proficient", raw_text["proficient"])
+
+    _drop_duplicates(spec, frame, dropped, drop)
+
+    # optional values that could not be read: blank and record, keep the row
+    for column in spec.columns:
+        if column.required:
+            continue
+        status = statuses[column.name]
+        for code in (BAD, RANGE, UNKNOWN):
+            mask = (status == code) & ~dropped
+            if mask.any():
+                ledger.add(mask, "value_blanked", _REASON[code], column.name)
+
+    used = frame.loc[~dropped].reset_index(drop=True)
+    return CleanResult(
+        table=name,
+        file=file,
+        frame=used,
+        issues=ledger.frame_of_issues(),
+        rows_read=n,
+        unrecognised=(
+            pd.concat(unrecognised, ignore_index=True)
+            if unrecognised
+            else pd.DataFrame(columns=["table", "column", "value", "count"])
+        ),
+        ignored_columns=ignored,
+    )
+
+
+def _drop_duplicates(spec: TableSpec, frame: pd.DataFrame, dropped: np.ndarray, drop) -> None:
+    """Exact duplicates, and conflicting duplicates of the table's key, become `duplicate`."""
+    columns = list(spec.key) if spec.key else list(spec.names)
+    alive = np.flatnonzero(~dropped)
+    if len(alive) < 2:
+        return
+    sub = frame.iloc[alive]
+    keys = group_codes(sub, columns)
+    if spec.name == "assessments":
+        # keep the highest scale_score, then the highest performance_level, then the first row
+        score = sub["scale_score"].fillna(-np.inf).to_numpy()
+        level = sub["performance_level"].astype("float64").fillna(-np.inf).to_numpy()
+        order = np.lexsort((sub["source_row"].to_numpy(), -level, -score, keys))
+    else:
+        order = np.lexsort((sub["source_row"].to_numpy(), keys))
+    is_first, keeper = _first_of_groups(keys, order)
+    if is_first.all():
+        return
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[alive[~is_first]] = True
+    kept_rows = sub["source_row"].to_numpy()[keeper]
+    note = pd.Series(np.char.add("same key as row ", kept_rows.astype(str)), index=frame.index[alive])
+    label = "+".join(columns) if spec.key else "all columns"
+    drop(mask, "duplicate", label, note.reindex(frame.index).fillna(""))
+
+
+# --------------------------------------------------------------------------- derivations
+
+
+def _derive(name: str, frame: pd.DataFrame, references: References) -> pd.DataFrame:
+    if name in DATED:
+        frame = frame.assign(school_year=school_year_of(frame[DATED[name]]))
+    if name in ("team_meetings", "team_cycles", "fidelity_checks"):
+        frame = frame.assign(school_id=_team_school(frame["team_id"], references.teams))
+    if name == "team_cycles":
+        anchor = frame["start_date"].fillna(frame["end_date"])
+        frame = frame.assign(school_year=school_year_of(anchor))
+    if name == "staff_survey":
+        parts = frame["survey_window"].str.split(" ", n=1, expand=True)
+        frame = frame.assign(
+            school_year=parts[0].astype("str") if len(frame) else frame["survey_window"],
+            window_term=parts[1].astype("str") if len(frame) else frame["survey_window"],
+        )
+    if name == "staff":
+        default = frame["role"].isin(INSTRUCTIONAL_ROLES).astype("boolean")
+        frame = frame.assign(instructional=frame["instructional"].fillna(default))
+    if name == "pd_activities" and frame["completed"].isna().all():
+        # no completed column at all: an activity log lists what staff took part in
+        frame = frame.assign(completed=pd.array([True] * len(frame), dtype="boolean"))
+    if name == "assessments":
+        frame = _score(frame, references.cut_scores)
+    return frame
+
+
+def _team_school(team_ids: pd.Series, teams: pd.DataFrame | None) -> pd.Series:
+    if teams is None:
+        return pd.Series(pd.NA, index=team_ids.index, dtype="str")
+    lookup_ = pd.Series(teams["school_id"].to_numpy(), index=teams["team_id"].to_numpy())
+    return team_ids.map(lookup_).astype("str")
+
+
+def place_levels(frame: pd.DataFrame, cut_scores: pd.DataFrame | None) -> pd.Series:
+    """Performance level from ``cut_scores`` for each row with a scale_score.
+
+    The level is the highest level whose ``min_score`` is at or below the score, for the
+    row's subject and grade; cut scores of the row's school year win over year-less ones.
+
+    >>> cuts = pd.DataFrame({"subject": ["Math"] * 3, "grade": ["3"] * 3, "level": [1, 2, 3],
+    ...                      "min_score": [0.0, 400.0, 450.0], "school_year": [pd.NA] * 3})
+    >>> rows = pd.DataFrame({"subject": ["Math", "Math"], "grade": ["3", "3"],
+    ...                      "school_year": ["2025-26"] * 2, "scale_score": [449.0, 450.0]})
+    >>> place_levels(rows, cuts).tolist()
+    [2, 3]
+    """
+    result = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    if cut_scores is None or cut_scores.empty:
+        return result
+    cuts = cut_scores.dropna(subset=["min_score", "level"])
+    dated = cuts[cuts["school_year"].notna()]
+    undated = cuts[cuts["school_year"].isna()]
+    rows = frame.loc[frame["scale_score"].notna(), ["subject", "grade", "school_year", "scale_score"]]
+    if dated.empty:
+        has_dated = np.zeros(len(rows), dtype=bool)
+    else:
+        dated_keys = pd.MultiIndex.from_frame(dated[["school_year", "subject", "grade"]]).unique()
+        has_dated = pd.MultiIndex.from_frame(rows[["school_year", "subject", "grade"]]).isin(dated_keys)
+    for part, by, mask in (
+        (dated, ["school_year", "subject", "grade"], has_dated),
+        (undated, ["subject", "grade"], ~has_dated),
+    ):
+        if part.empty or not mask.any():
+            continue
+        table = part.sort_values(by + ["min_score"], kind="stable")
+        # "highest level at or below": levels need not rise with min_score in a bad file
+        table = table.assign(level=table.groupby(by, sort=False)["level"].cummax())
+        table = table.sort_values("min_score", kind="stable")[by + ["min_score", "level"]]
+        target = rows.loc[mask].astype({"scale_score": "float64"})
+        target = target.assign(_row=target.index).sort_values("scale_score", kind="stable")
+        merged = pd.merge_asof(
+            target,
+            table.astype({"min_score": "float64"}),
+            left_on="scale_score",
+            right_on="min_score",
+            by=by,
+            direction="backward",
+        )
+        result.loc[merged["_row"].to_numpy()] = merged["level"].astype("Int64").to_numpy()
+    return result
+
+
+def _score(frame: pd.DataFrame, cut_scores: pd.DataFrame | None) -> pd.DataFrame:
+    """Fill performance_level from cut scores and proficient from the level (contract §1)."""
+    level = frame["performance_level"]
+    if level.isna().any():
+        level = level.fillna(place_levels(frame, cut_scores))
+    proficient = frame["proficient"].fillna((level >= 3).astype("boolean"))
+    return frame.assign(performance_level=level, proficient=proficient)
+
+
+__all__ = [
+    "CleanResult",
+    "References",
+    "clean_table",
+    "normalize_column",
+    "school_year_of",
+    "grade_text",
+    "school_year_text",
+    "survey_window_parts",
+    "place_levels",
+    "group_codes",
+    "empty_quarantine",
+    "QUARANTINE_COLUMNS",
+    "SURVEY_ITEMS",
+]

@@ -1,0 +1,29 @@
+# bltanalytics: `make help` lists the targets.
+PYTHON ?= python3
+SAMPLE ?= data/sample
+
+.PHONY: help install browser run test lint benchmark
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+install:  ## install the package with its test tools (pip) and Debian's chromium for browser tests
+	$(PYTHON) -m pip install -q -e ".[test]"
+	@command -v chromium >/dev/null 2>&1 || $(MAKE) browser
+
+browser:  ## install Debian's chromium (root or sudo); Playwright drives it, its own download is not used
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium
+
+run: install  ## install, then run the main job on the sample district: reports/index.html
+	bltanalytics reports $(SAMPLE) --out reports
+
+test:  ## run the whole test suite (unit, property, notebook, browser)
+	$(PYTHON) -m pytest
+
+lint:  ## ruff lint and format check
+	ruff check bltanalytics tests benchmarks
+	ruff format --check bltanalytics tests benchmarks
+
+benchmark:  ## run the benchmarks and write docs/benchmarks.md
+	$(PYTHON) -m benchmarks

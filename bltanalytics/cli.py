@@ -1,0 +1,86 @@
+"""The ``bltanalytics`` command.
+
+Commands: ``sample`` (make a synthetic district), ``validate`` (data-quality report),
+``metrics`` (the metrics export), ``reports`` (a report per school), ``dashboard`` (Voilà).
+Errors the package raises on purpose print one clear line and exit 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bltanalytics.errors import BltError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Evidence for a school Building Leadership Team's continuous-improvement cycle.",
+    pretty_exceptions_enable=False,
+)
+
+EXIT_BAD_INPUT = 2
+
+
+def friendly(func):
+    """Turn the package's own errors into one plain message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except BltError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    return wrapper
+
+
+FolderArg = Annotated[Path, typer.Argument(help="District folder holding the tables (see docs/data.md).")]
+
+
+@app.command()
+@friendly
+def validate(
+    folder: FolderArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check a district folder and print a data-quality report (exit 0 when usable)."""
+    from bltanalytics.district import load_district
+    from bltanalytics.validate import format_report, quality_report
+
+    report = quality_report(load_district(folder))
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        typer.echo(format_report(report))
+
+
+@app.command()
+@friendly
+def sample(
+    out: Annotated[Path, typer.Option(help="Folder to write the district into.")] = Path("data/sample"),
+    schools: Annotated[int, typer.Option(min=1, help="Number of schools.")] = 6,
+    students_per_school: Annotated[int, typer.Option(min=1, help="Typical students per school.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 2026,
+    clean: Annotated[bool, typer.Option("--clean", help="No injected messiness (benchmarks).")] = False,
+    file_format: Annotated[
+        str, typer.Option("--format", help="mixed (csv/xlsx/encodings), csv or parquet.")
+    ] = "mixed",
+) -> None:
+    """Write a synthetic, reproducible district (no real person) to OUT."""
+    from bltanalytics.sample import generate_district
+
+    summary = generate_district(
+        out,
+        schools=schools,
+        students_per_school=students_per_school,
+        seed=seed,
+        messy=not clean,
+        file_format=file_format,
+    )
+    typer.echo(f"wrote a synthetic district to {summary.path}")

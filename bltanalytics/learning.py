@@ -244,21 +244,20 @@ def _funnel(
     ``reached`` holds school_id, school_year, staff_id, level (1-based position in ``steps``).
     """
     n_steps = len(steps)
-    furthest = reached.groupby([*KEYS, "staff_id"])["level"].max().reset_index()
-    counts = (
-        furthest.groupby([*KEYS, "level"]).size().unstack("level", fill_value=0)
-        if not furthest.empty
-        else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=KEYS))
-    )
-    counts = counts.reindex(columns=range(1, n_steps + 1), fill_value=0)
-    # reverse cumulative sum: staff whose furthest step is k or later
-    at_least = counts.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1]
     grid = base.merge(
         pd.DataFrame({"step_order": np.arange(1, n_steps + 1, dtype="int64")}), how="cross"
     )
-    long = at_least.stack().rename("n_reached").reset_index()
-    long = long.rename(columns={"level": "step_order"}).astype({"step_order": "int64"})
-    out = grid.merge(long, on=[*KEYS, "step_order"], how="left")
+    furthest = reached.groupby([*KEYS, "staff_id"])["level"].max().reset_index()
+    if furthest.empty:
+        out = grid.assign(n_reached=0)
+    else:
+        counts = furthest.groupby([*KEYS, "level"]).size().unstack("level", fill_value=0)
+        counts = counts.reindex(columns=range(1, n_steps + 1), fill_value=0)
+        # reverse cumulative sum: staff whose furthest step is k or later
+        at_least = counts.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1]
+        long = at_least.stack().rename("n_reached").reset_index()
+        long = long.rename(columns={"level": "step_order"}).astype({"step_order": "int64"})
+        out = grid.merge(long, on=[*KEYS, "step_order"], how="left")
     out["n_reached"] = out["n_reached"].fillna(0).astype("int64")
     staff_n = out["n_instructional_staff"].where(out["n_instructional_staff"] > 0)
     out["share_reached"] = (out["n_reached"] / staff_n).astype("float64")

@@ -185,8 +185,17 @@ def _norm_vocabulary(values, column: Column, value_map):
     return out, [OK if v is not None else UNKNOWN for v in out]
 
 
+_NOT_REPORTED_KEYS = {
+    match_key(v)
+    for v in (NOT_REPORTED, "unknown", "u", "declined", "decline to state", "not specified",
+              "prefer not to say", "refused")
+}
+
+
 def _norm_demographic(values, column: Column, value_map):
     out, status = _norm_vocabulary(values, column, value_map)
+    said_not_reported = [match_key(v) in _NOT_REPORTED_KEYS for v in _translate(values, value_map)]
+    status = [OK if said else s for s, said in zip(status, said_not_reported, strict=True)]
     return [v if v is not None else NOT_REPORTED for v in out], status
 
 
@@ -198,7 +207,7 @@ def _norm_demographic_flag(values, column, value_map):
         if key in flags:
             out.append("Yes" if flags[key] else "No")
             status.append(OK)
-        elif key == match_key(NOT_REPORTED) or key in ("unknown", "u"):
+        elif key in _NOT_REPORTED_KEYS:
             out.append(NOT_REPORTED)
             status.append(OK)
         else:
@@ -360,7 +369,7 @@ def normalize_column(raw: pd.Series, column: Column, value_map: dict[str, str] |
         status = np.where(codes < 0, BLANK, uniq_status[safe]).astype(np.int8)
         values = values.where(codes >= 0)
     else:
-        values = pd.Series([pd.NA] * len(raw), dtype=dtype)
+        values = pd.Series(index=pd.RangeIndex(len(raw)), dtype=dtype)
         status = np.full(len(raw), BLANK, dtype=np.int8)
     if column.kind in _BLANK_FILL:
         values = values.fillna(_BLANK_FILL[column.kind])

@@ -135,10 +135,23 @@ def staff_years(staff: pd.DataFrame | None, years: Iterable[str] | None = None) 
     return out[out_columns].reset_index(drop=True)
 
 
-def _completed(pd_activities: pd.DataFrame) -> pd.DataFrame:
-    """The completed activities that have a staff member and a school year."""
-    done = pd_activities["completed"].astype("boolean").fillna(False).astype(bool)
-    acts = pd_activities[done.to_numpy()]
+def completed_activities(pd_activities: pd.DataFrame) -> pd.DataFrame:
+    """The completed activities that have a staff member and a school year.
+
+    A blank ``completed`` is not completed. A table without a ``completed`` column at all (a
+    district that does not track completion) counts every activity as completed.
+
+    >>> import pandas as pd
+    >>> acts = pd.DataFrame({"staff_id": ["s1", "s2"], "school_year": ["2025-26"] * 2,
+    ...     "completed": pd.array([True, None], dtype="boolean")})
+    >>> completed_activities(acts)["staff_id"].tolist()
+    ['s1']
+    """
+    if "completed" in pd_activities.columns:
+        done = pd_activities["completed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        acts = pd_activities[done]
+    else:
+        acts = pd_activities
     return acts[acts["staff_id"].notna() & acts["school_year"].notna()]
 
 
@@ -146,7 +159,7 @@ def _school_staff_activities(
     members: pd.DataFrame, pd_activities: pd.DataFrame, columns: list[str]
 ) -> pd.DataFrame:
     """Completed activities joined to every school the member is on staff at that year."""
-    acts = _completed(pd_activities)
+    acts = completed_activities(pd_activities)
     present = [c for c in columns if c in acts.columns]
     acts = acts[["staff_id", "school_year", *present]].astype(
         {"staff_id": "str", "school_year": "str"}
@@ -282,7 +295,7 @@ def _has_data(pd_activities: pd.DataFrame | None, column: str) -> bool:
     return (
         pd_activities is not None
         and column in pd_activities.columns
-        and bool(_completed(pd_activities)[column].notna().any())
+        and bool(completed_activities(pd_activities)[column].notna().any())
     )
 
 

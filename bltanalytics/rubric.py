@@ -45,7 +45,7 @@ import yaml
 
 from bltanalytics.config import Config
 from bltanalytics.errors import ConfigError
-from bltanalytics.learning import staff_years
+from bltanalytics.learning import completed_activities, staff_years
 
 Tables = Mapping[str, pd.DataFrame | None]
 
@@ -252,6 +252,8 @@ def _team_steps(tables: Tables, universe: pd.DataFrame, ind: Indicator) -> pd.Da
     none)."""
     meetings = _with_team(tables["team_meetings"], tables["teams"])
     meetings = meetings[meetings["team_type"].isin(list(ind.params["team_types"]))]
+    if "cycle_step" not in meetings.columns:
+        meetings = meetings.assign(cycle_step=pd.NA)
     per_team = meetings.groupby([*KEYS, "team_id"])["cycle_step"].nunique().reset_index()
     return _counts(per_team, per_team["cycle_step"] >= ind.params["min_steps"])
 
@@ -294,9 +296,8 @@ def _coached_share(tables: Tables, universe: pd.DataFrame, ind: Indicator) -> pd
     years = universe["school_year"].unique().tolist()
     members = staff_years(tables["staff"], years)
     members = members[members["instructional"]]
-    acts = tables["pd_activities"]
-    done = acts["completed"].astype("boolean").fillna(False).to_numpy()
-    coached = acts[done & (acts["format"] == ind.params["format"]).fillna(False).to_numpy()]
+    acts = completed_activities(tables["pd_activities"])
+    coached = acts[(acts["format"] == ind.params["format"]).fillna(False).to_numpy()]
     coached = coached[["staff_id", "school_year"]].dropna().drop_duplicates()
     coached = coached.astype("str").assign(_coached=True)
     flagged = members.merge(coached, on=["staff_id", "school_year"], how="left")

@@ -190,3 +190,12 @@ def test_inputs_not_mutated():
     distributed_pd_progress(STAFF, acts, Config())
     pd.testing.assert_frame_equal(STAFF, before[0])
     pd.testing.assert_frame_equal(acts, before[1])
+
+
+def test_blank_completed_is_not_completed_and_no_column_means_all_completed():
+    acts = acts_frame([("s1", Y2, "workshop", 1.0, None), ("s2", Y2, "workshop", 2.0, True)])
+    a = pd_participation(STAFF, acts, Config()).set_index(["school_id", "school_year"])
+    assert a.loc[("A", Y2), "n_participating"] == 1  # s2 only
+    untracked = pd_participation(STAFF, acts.drop(columns="completed"), Config())
+    a = untracked.set_index(["school_id", "school_year"])
+    assert (a.loc[("A", Y2), "n_participating"], a.loc[("A", Y2), "n_workshop"]) == (2, 2)

@@ -60,6 +60,39 @@ def validate(
         typer.echo(format_report(report))
 
 
+MinNOption = Annotated[
+    int | None,
+    typer.Option("--min-n", min=1, help="Smallest group whose figures are published (default 10)."),
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML file of policy settings (docs/metrics.md).")
+]
+
+
+@app.command()
+@friendly
+def metrics(
+    folder: FolderArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the metrics export into.")],
+    min_n: MinNOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Compute every figure and write the metrics export (achievement.csv, rubric.csv, ...)."""
+    from bltanalytics.config import load_config
+    from bltanalytics.district import load_district
+    from bltanalytics.metrics import compute_metrics, write_metrics
+
+    settings = load_config(config, min_n=min_n)
+    district = load_district(folder)
+    written = write_metrics(compute_metrics(district, settings), out)
+    dropped = int((district.quarantine["action"] == "row_dropped").sum())
+    typer.echo(f"wrote {len(written)} files to {out} (min_n={settings.min_n}):")
+    for path in written:
+        typer.echo(f"  {path.name}")
+    if dropped:
+        typer.echo(f"{dropped:,} input rows were quarantined: see {out / 'quarantine.csv'}")
+
+
 @app.command()
 @friendly
 def sample(

@@ -1,0 +1,281 @@
+"""Charts for reports and dashboards: one theme, aggregates only, words beside colours.
+
+Every builder takes a tidy metrics frame (already suppressed) and returns an ``alt.Chart``
+with a title and a ``description`` (the text alternative screen readers get from the SVG).
+Nothing here displays; notebooks and dashboards do.
+
+The palette is Okabe-Ito (safe for the common colour-vision deficiencies); statuses are also
+written as words on every chart that colours them, so colour never carries meaning alone.
+
+>>> import pandas as pd
+>>> rows = pd.DataFrame({"group": ["All Students", "Yes", "No"], "pct_proficient": [60.0, None, 64.0],
+...                      "display": ["60%", "*", "64%"], "suppressed": [False, True, False],
+...                      "gap_pp": [0.0, None, 4.0], "dimension": ["all", "english_learner", "english_learner"]})
+>>> spec = proficiency_by_group(rows, title="ELA, grade 3").to_dict()
+>>> spec["title"]["text"], spec["description"][:22]
+('ELA, grade 3', 'Percent proficient by ')
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+THEME = "bltanalytics"
+#: Okabe-Ito, the colour-blind-safe palette
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+STATUS_COLORS = {
+    "met": "#0072B2",
+    "approaching": "#E69F00",
+    "not_met": "#D55E00",
+    "insufficient_data": "#BBBBBB",
+    "no_data": "#EEEEEE",
+}
+STATUS_WORDS = {
+    "met": "met",
+    "approaching": "approaching",
+    "not_met": "not met",
+    "insufficient_data": "too few",
+    "no_data": "no data",
+}
+SUPPRESSED_NOTE = "suppressed (small group)"
+
+
+def _theme() -> alt.theme.ThemeConfig:
+    return alt.theme.ThemeConfig(
+        config={
+            "font": "Helvetica, Arial, sans-serif",
+            "view": {"continuousWidth": 520, "continuousHeight": 300, "stroke": None},
+            "title": {"fontSize": 18, "anchor": "start", "subtitleFontSize": 13, "subtitleColor": "#444"},
+            "axis": {"labelFontSize": 13, "titleFontSize": 13, "gridColor": "#E5E5E5"},
+            "legend": {"labelFontSize": 13, "titleFontSize": 13, "orient": "bottom"},
+            "header": {"labelFontSize": 13, "titleFontSize": 13},
+            "range": {"category": PALETTE},
+            "text": {"fontSize": 13},
+        }
+    )
+
+
+def use_theme() -> None:
+    """Register and enable the package theme (idempotent)."""
+    alt.theme.register(THEME, enable=True)(_theme)
+
+
+use_theme()
+
+
+def _status_scale() -> alt.Scale:
+    return alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values()))
+
+
+def _with_status_words(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(status_word=frame["status"].map(STATUS_WORDS).astype("str"))
+
+
+def proficiency_by_group(rows: pd.DataFrame, *, title: str, subtitle: str | None = None) -> alt.Chart:
+    """Percent proficient of each group of one family, with All Students as a reference line.
+
+    ``rows``: achievement rows of one school/year/term/subject/grade, the All Students row plus
+    the groups of one dimension. Suppressed groups get no bar, only the word "suppressed".
+    """
+    rows = rows.assign(
+        label=rows["display"].where(~rows["suppressed"].astype(bool), SUPPRESSED_NOTE).astype("str"),
+        value=rows["pct_proficient"].where(~rows["suppressed"].astype(bool)).astype("float64"),
+        zero=0.0,
+    )
+    all_row = rows[rows["group"] == "All Students"]
+    groups = rows[rows["group"] != "All Students"] if len(rows) > len(all_row) else rows
+    order = groups["group"].tolist()
+    base = alt.Chart(groups).encode(
+        y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    )
+    bars = base.mark_bar(color=PALETTE[0]).encode(
+        x=alt.X("value:Q", title="Percent proficient", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[alt.Tooltip("group:N"), alt.Tooltip("label:N", title="proficient")],
+    )
+    labels = base.mark_text(align="left", dx=4).encode(
+        x=alt.X("value:Q", impute=None), text="label:N"
+    ).transform_calculate(value="isValid(datum.value) ? datum.value : 0")
+    layers = [bars, labels]
+    all_pct = all_row["value"].dropna()
+    if len(all_pct) and len(groups) and groups["group"].tolist() != ["All Students"]:
+        rule = alt.Chart(pd.DataFrame({"all": [float(all_pct.iloc[0])], "text": ["All Students"]}))
+        layers += [
+            rule.mark_rule(color="#000000", strokeDash=[4, 3], strokeWidth=2).encode(x="all:Q"),
+            rule.mark_text(align="left", dx=4, dy=-8, baseline="bottom", color="#000000").encode(
+                x="all:Q", y=alt.value(0), text=alt.value(f"All Students {all_row['label'].iloc[0]}")
+            ),
+        ]
+    return alt.layer(*layers).properties(
+        title=alt.Title(title, subtitle=subtitle or ""),
+        description=describe_groups(rows, title),
+        height=max(60, 34 * max(len(groups), 1)),
+    )
+
+
+def describe_groups(rows: pd.DataFrame, title: str) -> str:
+    """Text alternative: every group with its shown figure."""
+    parts = [
+        f"{g}: {SUPPRESSED_NOTE if s else d}"
+        for g, s, d in zip(rows["group"], rows["suppressed"].astype(bool), rows["display"], strict=True)
+    ]
+    return f"Percent proficient by student group, {title}. " + "; ".join(parts) + "."
+
+
+def trend(points: pd.DataFrame, *, title: str, color: str = "subject") -> alt.Chart:
+    """Percent proficient over terms and years; one line per ``color`` value.
+
+    ``points``: columns ``period`` (e.g. ``2025-26 Fall``, in time order), ``pct_proficient``,
+    ``display`` and ``color``. Suppressed points are absent (a break in the line), never zero.
+    """
+    order = points["period"].drop_duplicates().tolist()
+    base = alt.Chart(points).encode(
+        x=alt.X("period:O", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
+        y=alt.Y("pct_proficient:Q", title="Percent proficient", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color(f"{color}:N", title=color.replace("_", " ").capitalize()),
+        tooltip=[alt.Tooltip("period:O"), alt.Tooltip(f"{color}:N"), alt.Tooltip("display:N", title="proficient")],
+    )
+    chart = base.mark_line(point=alt.OverlayMarkDef(size=70, filled=True)) + base.mark_text(
+        dy=-12, fontSize=12
+    ).encode(text="display:N")
+    described = "; ".join(
+        f"{c} {p}: {d}" for c, p, d in zip(points[color], points["period"], points["display"], strict=True)
+    )
+    return chart.properties(
+        title=title, description=f"{title}. {described or 'no published figures'}.", height=260
+    )
+
+
+def status_board(rubric: pd.DataFrame, *, title: str, row: str = "school_label") -> alt.Chart:
+    """Rows (schools) x indicators, each cell coloured by status and labelled with its word."""
+    frame = _with_status_words(rubric)
+    indicators = frame["indicator_id"].drop_duplicates().tolist()
+    base = alt.Chart(frame).encode(
+        x=alt.X("indicator_id:N", sort=indicators, title=None, axis=alt.Axis(labelAngle=-45, orient="top")),
+        y=alt.Y(f"{row}:N", title=None, axis=alt.Axis(labelLimit=240)),
+        tooltip=[
+            alt.Tooltip(f"{row}:N", title="school"),
+            alt.Tooltip("indicator_id:N", title="indicator"),
+            alt.Tooltip("status_word:N", title="status"),
+            alt.Tooltip("value:Q", format=".2f"),
+            alt.Tooltip("threshold:Q", format=".2f"),
+        ],
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color("status:N", scale=_status_scale(), title="Status",
+                        legend=alt.Legend(labelExpr=_legend_words()))
+    )
+    words = base.mark_text(fontSize=9, angle=0).encode(
+        text="status_word:N",
+        color=alt.condition(
+            alt.FieldOneOfPredicate(field="status", oneOf=["met", "not_met"]), alt.value("white"), alt.value("black")
+        ),
+    )
+    counts = frame.groupby("status").size()
+    summary = ", ".join(f"{counts.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_COLORS)
+    n_rows = frame[row].nunique()
+    return (cells + words).properties(
+        title=title,
+        description=f"{title}: {n_rows} rows by {len(indicators)} indicators; {summary}.",
+        width=max(400, 44 * len(indicators)),
+        height=max(80, 26 * n_rows),
+    )
+
+
+def _legend_words() -> str:
+    cases = " : ".join(f"datum.label == '{k}' ? '{v}'" for k, v in STATUS_WORDS.items())
+    return f"{cases} : datum.label"
+
+
+def indicator_values(rubric: pd.DataFrame, *, title: str) -> alt.Chart:
+    """One school-year's indicators: value as a bar, threshold as a tick, status as a word."""
+    frame = _with_status_words(rubric).assign(
+        label=lambda f: f["indicator_id"] + "  " + f["status_word"]
+    )
+    order = frame["indicator_id"].tolist()
+    base = alt.Chart(frame).encode(y=alt.Y("indicator_id:N", sort=order, title=None))
+    bars = base.mark_bar().encode(
+        x=alt.X("value:Q", title="Value (share, 1 = 100%)", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("status:N", scale=_status_scale(), title="Status",
+                        legend=alt.Legend(labelExpr=_legend_words())),
+        tooltip=["indicator_id:N", "status_word:N", alt.Tooltip("value:Q", format=".2f"),
+                 alt.Tooltip("threshold:Q", format=".2f")],
+    )
+    ticks = base.mark_tick(color="black", thickness=3, size=22).encode(x="threshold:Q")
+    words = base.mark_text(align="left", dx=6).encode(
+        x=alt.value(520), text="status_word:N"
+    )
+    text = "; ".join(
+        f"{i}: {w}" + (f" ({v:.0%} vs {t:.0%})" if pd.notna(v) else "")
+        for i, w, v, t in zip(frame["indicator_id"], frame["status_word"], frame["value"], frame["threshold"], strict=True)
+    )
+    return (bars + ticks + words).properties(
+        title=title, description=f"{title}. {text}.", height=26 * max(len(frame), 1), width=500
+    )
+
+
+def pre_post(cycles: pd.DataFrame, *, title: str) -> alt.Chart:
+    """Teacher-team cycles: percent proficient before and after, with the team's target."""
+    frame = cycles.dropna(subset=["pre_pct_proficient", "post_pct_proficient"]).assign(
+        cycle=lambda f: f["cycle_id"] + " " + f["subject"]
+    )
+    long = pd.concat(
+        [
+            frame.assign(when="pre", pct=frame["pre_pct_proficient"]),
+            frame.assign(when="post", pct=frame["post_pct_proficient"]),
+        ]
+    )[["cycle", "when", "pct"]]
+    base = alt.Chart(long).encode(y=alt.Y("cycle:N", title=None))
+    line = base.mark_line(color="#777777").encode(x="pct:Q", detail="cycle:N")
+    dots = base.mark_point(filled=True, size=110).encode(
+        x=alt.X("pct:Q", title="Percent proficient", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("when:N", title=None, sort=["pre", "post"],
+                        scale=alt.Scale(domain=["pre", "post"], range=[PALETTE[1], PALETTE[0]])),
+        shape=alt.Shape("when:N", sort=["pre", "post"], title=None),
+        tooltip=["cycle:N", "when:N", alt.Tooltip("pct:Q", format=".0f")],
+    )
+    target = alt.Chart(frame).mark_tick(color="black", thickness=2, size=20).encode(
+        y="cycle:N", x="target_pct:Q", tooltip=["cycle:N", "target_pct:Q"]
+    )
+    text = "; ".join(
+        f"{c}: {a:.0f}% to {b:.0f}% (target {t:.0f}%)"
+        for c, a, b, t in zip(frame["cycle"], frame["pre_pct_proficient"], frame["post_pct_proficient"],
+                              frame["target_pct"], strict=True)
+    )
+    return (line + dots + target).properties(
+        title=title,
+        description=f"{title}. {text or 'no cycle with enough matched students'}.",
+        height=30 * max(frame["cycle"].nunique(), 1),
+    )
+
+
+def share_bars(frame: pd.DataFrame, *, category: str, value: str, title: str,
+               goal: float | None = 0.75, sort: list[str] | None = None) -> alt.Chart:
+    """Shares (0-1) as bars with the rubric's goal line, labelled with percentages."""
+    frame = frame.assign(label=frame[value].map(lambda v: "" if pd.isna(v) else f"{v:.0%}").astype("str"))
+    base = alt.Chart(frame).encode(
+        y=alt.Y(f"{category}:N", sort=sort or frame[category].tolist(), title=None,
+                axis=alt.Axis(labelLimit=260))
+    )
+    bars = base.mark_bar(color=PALETTE[2]).encode(
+        x=alt.X(f"{value}:Q", title="Share of instructional staff", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        tooltip=[f"{category}:N", alt.Tooltip(f"{value}:Q", format=".0%")],
+    )
+    labels = base.mark_text(align="left", dx=4).encode(x=f"{value}:Q", text="label:N")
+    layers = [bars, labels]
+    if goal is not None:
+        layers.append(alt.Chart(pd.DataFrame({"goal": [goal]})).mark_rule(
+            strokeDash=[4, 3], color="black", strokeWidth=2).encode(x="goal:Q"))
+    text = "; ".join(f"{c}: {lab or 'no data'}" for c, lab in zip(frame[category], frame["label"], strict=True))
+    goal_text = f" Goal line at {goal:.0%}." if goal is not None else ""
+    return alt.layer(*layers).properties(
+        title=title, description=f"{title}. {text}.{goal_text}", height=28 * max(len(frame), 1)
+    )
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """Render a chart to SVG offline (vl-convert; no network, no JavaScript)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[])

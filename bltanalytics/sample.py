@@ -589,8 +589,10 @@ def _cuts() -> tuple[np.ndarray, np.ndarray]:
 
 def _levels(score: np.ndarray, subject: np.ndarray, grade: np.ndarray) -> np.ndarray:
     cuts, _ = _cuts()
-    mins = cuts[subject, grade + 1]  # rows x 5
-    return (score[:, None] >= mins).sum(axis=1)
+    level = np.zeros(len(score), np.int64)
+    for k in range(5):  # five passes over the rows rather than one rows x 5 matrix
+        level += score >= cuts[subject, grade + 1, k]
+    return level
 
 
 def _assessments_table(w: _World) -> _Table:

@@ -1,0 +1,180 @@
+"""Self-contained HTML from an executed report notebook (nbconvert's Python API, in-process).
+
+A school report is read by people who may be offline, open it from a shared drive, or print it.
+So the HTML page:
+
+- shows no code: no input cells and no ``In [ ]``/``Out [ ]`` prompts;
+- needs no network: the template (``templates/bltreport``, nbconvert's lab template) emits no
+  require.js, MathJax, mermaid or widget loader, and outputs that would fetch scripts
+  (altair's default HTML renderer, JavaScript outputs, ipywidgets views) are left out, with a
+  short note where a chart would have been. Charts belong in the report as SVG
+  (``alt.renderers.enable("svg")``), which survives as inline ``<svg>``;
+- keeps the headings in order, takes its ``<title>`` from the job title, says ``lang="en"``;
+- prints cleanly (a small print stylesheet: no charts or table rows split across pages);
+- leaves out stderr (warnings belong in the audit notebook, not in a report).
+
+Cells tagged ``remove-cell`` are left out, and so are the outputs of cells tagged
+``remove-output``.
+
+>>> import nbformat
+>>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Oak Elementary")])
+>>> html = notebook_to_html(nb, title="Oak Elementary report")
+>>> "<title>Oak Elementary report</title>" in html and remote_assets(html) == []
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import threading
+from pathlib import Path
+
+from nbconvert import HTMLExporter
+from nbformat import NotebookNode
+from traitlets.config import Config
+
+__all__ = [
+    "TEMPLATE_DIR",
+    "TEMPLATE_NAME",
+    "notebook_to_html",
+    "prepare_for_report",
+    "remote_assets",
+]
+
+log = logging.getLogger(__name__)
+
+#: Folder holding the package's nbconvert templates.
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+#: The report template (nbconvert's ``lab`` template without remote assets, plus print CSS).
+TEMPLATE_NAME = "bltreport"
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+JAVASCRIPT = "application/javascript"
+#: What replaces an output that cannot work offline.
+OFFLINE_NOTE = (
+    "[This output needs scripts from the internet, so it is left out of the offline report. "
+    "Charts appear when the notebook renders them as SVG: alt.renderers.enable('svg').]"
+)
+
+_REMOTE_URL = r"""\s*=\s*["']?\s*(?:https?:)?//"""
+_REMOTE_PATTERNS = [
+    # elements that fetch what their src/href/data/srcset/poster points to (not <a href>)
+    re.compile(
+        r"<(?:script|link|img|iframe|frame|source|video|audio|embed|object|track|input|image)\b"
+        r"""[^>]*?\b(?:src|href|data|srcset|poster|xlink:href)""" + _REMOTE_URL + r"[^\s\"'>]*",
+        re.IGNORECASE,
+    ),
+    re.compile(r"""url\(\s*["']?\s*(?:https?:)?//[^)"']*""", re.IGNORECASE),  # CSS url()
+    re.compile(r"""@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//[^\s"')]*""", re.IGNORECASE),
+    re.compile(r"""\bfrom\s+["']https?://[^"']*""", re.IGNORECASE),  # ES module import
+    re.compile(r"""\bimport\(\s*["']https?://[^"']*""", re.IGNORECASE),  # dynamic import
+    re.compile(r"""\.src\s*=\s*["']?(?:https?:)?//[^"';\s]*""", re.IGNORECASE),  # script.src =
+]
+
+
+def remote_assets(html: str) -> list[str]:
+    """Every place in ``html`` that would fetch something from the network when displayed.
+
+    Links a reader may click (``<a href="https://...">``) are not assets and are not listed.
+
+    >>> remote_assets('<script src="https://cdn.example/vega.js"></script><a href="https://x">x</a>')
+    ['<script src="https://cdn.example/vega.js']
+    >>> remote_assets('<style>@import url("//fonts.example/a.css");</style>')
+    ['url("//fonts.example/a.css', '@import url("//fonts.example/a.css']
+    """
+    return [match.group(0) for pattern in _REMOTE_PATTERNS for match in pattern.finditer(html)]
+
+
+def _text(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def _report_output(output: NotebookNode) -> NotebookNode | None:
+    """The output as the offline report shows it (a new node), or None to leave it out."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return None if output.get("name") == "stderr" else output
+    if kind not in ("display_data", "execute_result"):
+        return output
+    data = dict(output.get("data", {}))
+    widget = data.pop(WIDGET_VIEW, None) is not None
+    scripted = data.pop(JAVASCRIPT, None) is not None
+    if "text/html" in data and remote_assets(_text(data["text/html"])):
+        del data["text/html"]
+        scripted = True
+    if not (widget or scripted):
+        return output
+    if set(data) - {"text/plain"}:  # something else still shows it (an image, say)
+        return NotebookNode({**output, "data": NotebookNode(data)})
+    if widget and not scripted:
+        return None  # a control is of no use on paper, and its text form is noise
+    return NotebookNode({**output, "data": NotebookNode({"text/plain": OFFLINE_NOTE})})
+
+
+def prepare_for_report(nb: NotebookNode) -> NotebookNode:
+    """A copy of ``nb`` ready for the offline report (``nb`` itself is not changed).
+
+    Removes widget state, stderr, JavaScript and widget-view outputs, and HTML outputs that load
+    remote scripts (replaced by :data:`OFFLINE_NOTE` when nothing else would show).
+
+    >>> import nbformat
+    >>> cell = nbformat.v4.new_code_cell(outputs=[
+    ...     nbformat.v4.new_output("stream", name="stderr", text="FutureWarning: ..."),
+    ...     nbformat.v4.new_output("stream", name="stdout", text="kept"),
+    ... ])
+    >>> nb = nbformat.v4.new_notebook(cells=[cell])
+    >>> [o.text for o in prepare_for_report(nb).cells[0].outputs]
+    ['kept']
+    >>> len(nb.cells[0].outputs)
+    2
+    """
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            shown = (_report_output(output) for output in cell.get("outputs", []))
+            cell.outputs = [output for output in shown if output is not None]
+    return nb
+
+
+_local = threading.local()
+
+
+def _exporter() -> HTMLExporter:
+    """This thread's exporter (building one loads the templates: do it once per thread)."""
+    exporter = getattr(_local, "exporter", None)
+    if exporter is None:
+        config = Config()
+        config.TagRemovePreprocessor.enabled = True
+        config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "remove_cell"}
+        config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output", "remove_output"}
+        exporter = HTMLExporter(
+            config=config,
+            template_name=TEMPLATE_NAME,
+            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+        _local.exporter = exporter
+    return exporter
+
+
+def notebook_to_html(nb: NotebookNode, *, title: str | None = None) -> str:
+    """The executed notebook ``nb`` as one self-contained HTML page (see the module docs).
+
+    ``title`` becomes the page ``<title>`` (default: the notebook's ``title`` metadata, else
+    "Report"). Logs a warning if the page would still fetch anything (e.g. a markdown image
+    with a web address); :func:`remote_assets` lists such places.
+    """
+    nb = prepare_for_report(nb)
+    if title:
+        nb.metadata["title"] = title
+    name = nb.metadata.get("title") or "Report"
+    html, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": name}})
+    found = remote_assets(html)
+    if found:
+        log.warning("report %r still refers to remote assets: %s", name, "; ".join(found[:3]))
+    return html

@@ -957,19 +957,21 @@ def _pd_activities_table(w: _World) -> _Table:
     completed = rng.random(total) < 0.9
     artifact = completed & (rng.random(total) < 0.45)
     order = np.lexsort((days, a_staff, a_year))
-    pick = lambda x: x[order]  # noqa: E731
+    a_staff, days, fmt, stage, step, hours, completed, artifact = (
+        x[order] for x in (a_staff, days, fmt, stage, step, hours, completed, artifact)
+    )
     return _Table(
         "pd_activities",
         {
-            "staff_id": pc.take(w.staff_id, pa.array(pick(a_staff))),
-            "activity_date": _dates(pick(days)),
-            "format": _take(_FORMATS, pick(fmt)),
+            "staff_id": pc.take(w.staff_id, pa.array(a_staff)),
+            "activity_date": _dates(days),
+            "format": _take(_FORMATS, fmt),
             "initiative": _take(_INITIATIVES, rng.integers(0, len(_INITIATIVES), total)),
-            "stage": _ints(pick(stage)),
-            "cycle_step": _ints(pick(step)),
-            "hours": _floats(pick(hours), rng.random(total) < 0.02),
-            "completed": _yn(pick(completed)),
-            "artifact": _yn(pick(artifact), rng.random(total) < 0.05),
+            "stage": _ints(stage),
+            "cycle_step": _ints(step),
+            "hours": _floats(hours, rng.random(total) < 0.02),
+            "completed": _yn(completed),
+            "artifact": _yn(artifact, rng.random(total) < 0.05),
         },
     )
 

@@ -140,7 +140,9 @@ def school_year_text(value: str):
     else:
         end = int(second)
         start = first
-        if (len(second) == 2 and end != (first + 1) % 100) or (len(second) == 4 and end != first + 1):
+        if (len(second) == 2 and end != (first + 1) % 100) or (
+            len(second) == 4 and end != first + 1
+        ):
             return None
     if not 1900 <= start <= 2200:
         return None
@@ -187,8 +189,16 @@ def _norm_vocabulary(values, column: Column, value_map):
 
 _NOT_REPORTED_KEYS = {
     match_key(v)
-    for v in (NOT_REPORTED, "unknown", "u", "declined", "decline to state", "not specified",
-              "prefer not to say", "refused")
+    for v in (
+        NOT_REPORTED,
+        "unknown",
+        "u",
+        "declined",
+        "decline to state",
+        "not specified",
+        "prefer not to say",
+        "refused",
+    )
 }
 
 
@@ -390,8 +400,10 @@ def school_year_of(dates: pd.Series) -> pd.Series:
     start = dates.dt.year - (dates.dt.month < 7).astype("Int64")
     codes, uniques = pd.factorize(start)
     labels = pd.Series([f"{int(y)}-{(int(y) + 1) % 100:02d}" for y in uniques], dtype="str")
-    out = labels.take(np.where(codes < 0, 0, codes)).reset_index(drop=True) if len(uniques) else (
-        pd.Series([pd.NA] * len(dates), dtype="str")
+    out = (
+        labels.take(np.where(codes < 0, 0, codes)).reset_index(drop=True)
+        if len(uniques)
+        else (pd.Series([pd.NA] * len(dates), dtype="str"))
     )
     out = out.where(codes >= 0).astype("str")
     out.index = dates.index
@@ -414,7 +426,9 @@ def _first_of_groups(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, n
     Returns ``(is_first, first_position_of_my_key)`` in the original row order.
     """
     sorted_keys = keys[order]
-    first_sorted = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(keys) else np.array([], bool)
+    first_sorted = (
+        np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(keys) else np.array([], bool)
+    )
     group_start = np.maximum.accumulate(np.where(first_sorted, np.arange(len(keys)), 0))
     is_first = np.empty(len(keys), dtype=bool)
     is_first[order] = first_sorted
@@ -451,7 +465,10 @@ class _Ledger:
                     "action": action,
                     "reason": reason,
                     "column": column,
-                    "value": pd.Series(values, index=rows.index).astype("str").fillna("").to_numpy(),
+                    "value": pd.Series(values, index=rows.index)
+                    .astype("str")
+                    .fillna("")
+                    .to_numpy(),
                     "school_id": school.astype("str").to_numpy(),
                 }
             )
@@ -542,7 +559,9 @@ def clean_table(
     statuses: dict[str, np.ndarray] = {}
     unrecognised = []
     for column in spec.columns:
-        values, status = normalize_column(raw_text[column.name], column, mapping.value_map(column.name))
+        values, status = normalize_column(
+            raw_text[column.name], column, mapping.value_map(column.name)
+        )
         frame[column.name] = values
         statuses[column.name] = status
         if column.kind in ("enum", "demographic", "demographic_flag", "grade", "survey_window"):
@@ -551,7 +570,12 @@ def clean_table(
                 counts = raw_text[column.name][bad].str.strip().value_counts()
                 unrecognised.append(
                     pd.DataFrame(
-                        {"table": name, "column": column.name, "value": counts.index, "count": counts.to_numpy()}
+                        {
+                            "table": name,
+                            "column": column.name,
+                            "value": counts.index,
+                            "count": counts.to_numpy(),
+                        }
                     )
                 )
     ledger = _Ledger(name, file, frame.assign(**{k: raw_text[k] for k in raw_text}))
@@ -564,7 +588,11 @@ def clean_table(
         dropped |= mask
 
     # required values
-    for reason, wanted in (("missing_required", (BLANK,)), ("bad_value", (BAD, UNKNOWN)), ("out_of_range", (RANGE,))):
+    for reason, wanted in (
+        ("missing_required", (BLANK,)),
+        ("bad_value", (BAD, UNKNOWN)),
+        ("out_of_range", (RANGE,)),
+    ):
         for column in spec.required:
             drop(np.isin(statuses[column], wanted), reason, column)
 
@@ -631,7 +659,9 @@ def _drop_duplicates(spec: TableSpec, frame: pd.DataFrame, dropped: np.ndarray, 
     mask = np.zeros(len(frame), dtype=bool)
     mask[alive[~is_first]] = True
     kept_rows = sub["source_row"].to_numpy()[keeper]
-    note = pd.Series(np.char.add("same key as row ", kept_rows.astype(str)), index=frame.index[alive])
+    note = pd.Series(
+        np.char.add("same key as row ", kept_rows.astype(str)), index=frame.index[alive]
+    )
     label = "+".join(columns) if spec.key else "all columns"
     drop(mask, "duplicate", label, note.reindex(frame.index).fillna(""))
 
@@ -690,12 +720,16 @@ def place_levels(frame: pd.DataFrame, cut_scores: pd.DataFrame | None) -> pd.Ser
     cuts = cut_scores.dropna(subset=["min_score", "level"])
     dated = cuts[cuts["school_year"].notna()]
     undated = cuts[cuts["school_year"].isna()]
-    rows = frame.loc[frame["scale_score"].notna(), ["subject", "grade", "school_year", "scale_score"]]
+    rows = frame.loc[
+        frame["scale_score"].notna(), ["subject", "grade", "school_year", "scale_score"]
+    ]
     if dated.empty:
         has_dated = np.zeros(len(rows), dtype=bool)
     else:
         dated_keys = pd.MultiIndex.from_frame(dated[["school_year", "subject", "grade"]]).unique()
-        has_dated = pd.MultiIndex.from_frame(rows[["school_year", "subject", "grade"]]).isin(dated_keys)
+        has_dated = pd.MultiIndex.from_frame(rows[["school_year", "subject", "grade"]]).isin(
+            dated_keys
+        )
     for part, by, mask in (
         (dated, ["school_year", "subject", "grade"], has_dated),
         (undated, ["subject", "grade"], ~has_dated),

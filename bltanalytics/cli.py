@@ -40,7 +40,9 @@ def friendly(func):
     return wrapper
 
 
-FolderArg = Annotated[Path, typer.Argument(help="District folder holding the tables (see docs/data.md).")]
+FolderArg = Annotated[
+    Path, typer.Argument(help="District folder holding the tables (see docs/data.md).")
+]
 
 
 @app.command()
@@ -96,11 +98,17 @@ def metrics(
 @app.command()
 @friendly
 def sample(
-    out: Annotated[Path, typer.Option(help="Folder to write the district into.")] = Path("data/sample"),
+    out: Annotated[Path, typer.Option(help="Folder to write the district into.")] = Path(
+        "data/sample"
+    ),
     schools: Annotated[int, typer.Option(min=1, help="Number of schools.")] = 6,
-    students_per_school: Annotated[int, typer.Option(min=1, help="Typical students per school.")] = 300,
+    students_per_school: Annotated[
+        int, typer.Option(min=1, help="Typical students per school.")
+    ] = 300,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 2026,
-    clean: Annotated[bool, typer.Option("--clean", help="No injected messiness (benchmarks).")] = False,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="No injected messiness (benchmarks).")
+    ] = False,
     file_format: Annotated[
         str, typer.Option("--format", help="mixed (csv/xlsx/encodings), csv or parquet.")
     ] = "mixed",

@@ -61,7 +61,8 @@ class Config:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise ConfigError(
-                f"unknown setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(known))}"
+                f"unknown setting(s) {', '.join(unknown)}; "
+                f"known settings: {', '.join(sorted(known))}"
             )
         return replace(self, **overrides)
 

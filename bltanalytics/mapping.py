@@ -62,7 +62,9 @@ class Mapping:
                     f"(tables: {', '.join(TABLES)})"
                 )
             if not isinstance(renames, dict):
-                raise MappingError(f"{source}: columns: {table}: expected 'District name: contract_name' lines")
+                raise MappingError(
+                    f"{source}: columns: {table}: expected 'District name: contract_name' lines"
+                )
             for theirs, ours in renames.items():
                 if ours not in TABLES[table].names:
                     raise MappingError(
@@ -73,9 +75,13 @@ class Mapping:
         clean_values: dict[str, dict[str, str]] = {}
         for column, translations in values.items():
             if column not in all_columns:
-                raise MappingError(f"{source}: values: {column!r} is not a column of any contract table")
+                raise MappingError(
+                    f"{source}: values: {column!r} is not a column of any contract table"
+                )
             if not isinstance(translations, dict):
-                raise MappingError(f"{source}: values: {column}: expected 'district value: contract value' lines")
+                raise MappingError(
+                    f"{source}: values: {column}: expected 'district value: contract value' lines"
+                )
             clean_values[column] = {match_key(str(k)): str(v) for k, v in translations.items()}
         return cls(clean_columns, clean_values, source)
 

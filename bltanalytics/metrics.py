@@ -133,10 +133,7 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
     if not bools:
         return frame
     return frame.assign(
-        **{
-            c: frame[c].map({True: "true", False: "false"}).astype("str")
-            for c in bools
-        }
+        **{c: frame[c].map({True: "true", False: "false"}).astype("str") for c in bools}
     )
 
 

@@ -131,7 +131,9 @@ def _arrow_column_as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_floating(column.type):
         # 101.0 -> "101" so that integers stored as floats still match ids and codes
         series = pd.Series(column.to_pandas())
-        text = series.map(lambda v: None if pd.isna(v) else format(v, "g") if v % 1 else str(int(v)))
+        text = series.map(
+            lambda v: None if pd.isna(v) else format(v, "g") if v % 1 else str(int(v))
+        )
         return pa.chunked_array([pa.array(text, type=pa.string())])
     return column.cast(pa.string())
 
@@ -169,5 +171,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _tidy_headers(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     headers = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
     if not headers or all(h == "" or h.startswith("Unnamed:") for h in headers):
-        raise DistrictFolderError(f"{path.name} has no header row: the first row must name the columns")
+        raise DistrictFolderError(
+            f"{path.name} has no header row: the first row must name the columns"
+        )
     return frame.set_axis(headers, axis=1)

@@ -70,10 +70,14 @@ def quality_report(district: District) -> QualityReport:
             ["table", "action", "reason", "file", "source_row", "column", "value"]
         ]
         if len(q)
-        else pd.DataFrame(columns=["table", "action", "reason", "file", "source_row", "column", "value"])
+        else pd.DataFrame(
+            columns=["table", "action", "reason", "file", "source_row", "column", "value"]
+        )
     )
     unrecognised = (
-        district.unrecognised.groupby(["table", "column", "value"], sort=False)["count"].sum().reset_index()
+        district.unrecognised.groupby(["table", "column", "value"], sort=False)["count"]
+        .sum()
+        .reset_index()
         if len(district.unrecognised)
         else district.unrecognised
     )
@@ -119,9 +123,7 @@ def format_report(report: QualityReport) -> str:
     out = [f"Data quality report for {report.folder}", ""]
     acc = report.accounting
     width = max(len(t) for t in acc["table"]) + 2
-    out.append(
-        f"{'table':<{width}}{'file':<26}{'read':>9}{'used':>9}{'dropped':>9}{'blanked':>9}"
-    )
+    out.append(f"{'table':<{width}}{'file':<26}{'read':>9}{'used':>9}{'dropped':>9}{'blanked':>9}")
     for row in acc.itertuples():
         out.append(
             f"{row.table:<{width}}{row.file:<26}{row.rows_read:>9,}{row.rows_used:>9,}"
@@ -133,7 +135,10 @@ def format_report(report: QualityReport) -> str:
         else "WARNING: row accounting does not balance; please report this."
     )
     if len(report.reasons):
-        out += ["", "Rows dropped and values blanked (first examples; rows count data rows from 1):"]
+        out += [
+            "",
+            "Rows dropped and values blanked (first examples; rows count data rows from 1):",
+        ]
         for table, reasons in report.reasons.groupby("table", sort=False):
             out.append(f"  {table}")
             for r in reasons.itertuples():
@@ -146,10 +151,17 @@ def format_report(report: QualityReport) -> str:
                     & (report.examples["action"] == r.action)
                 ]
                 for e in ex.itertuples():
-                    value = f" value {e.value!r}" if isinstance(e.value, str) and e.value else " (blank)"
+                    value = (
+                        f" value {e.value!r}"
+                        if isinstance(e.value, str) and e.value
+                        else " (blank)"
+                    )
                     out.append(f"      {e.file} row {e.source_row}, column {e.column}:{value}")
     if len(report.unrecognised):
-        out += ["", "Values not recognised (blanked to 'Not reported', or the row dropped if required):"]
+        out += [
+            "",
+            "Values not recognised (blanked to 'Not reported', or the row dropped if required):",
+        ]
         for r in report.unrecognised.itertuples():
             out.append(f"  {r.table}.{r.column}: {r.value!r} ({r.count:,} rows)")
         out += [
@@ -160,7 +172,10 @@ def format_report(report: QualityReport) -> str:
         ]
         out += ["  " + line for line in mapping_suggestion(report.unrecognised).splitlines()]
     if report.ignored_columns:
-        out += ["", "Columns not in the data contract (ignored; map them in mapping.yaml if needed):"]
+        out += [
+            "",
+            "Columns not in the data contract (ignored; map them in mapping.yaml if needed):",
+        ]
         for table, columns in report.ignored_columns.items():
             out.append(f"  {table}: {', '.join(columns)}")
     optional_absent = [t for t in report.absent_tables if t not in REQUIRED_TABLES]

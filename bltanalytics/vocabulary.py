@@ -40,7 +40,10 @@ def lookup(vocabulary: str) -> dict[str, str]:
     if vocabulary == "flags":
         spec = {True: _raw()["flags"]["true"], False: _raw()["flags"]["false"]}
     elif vocabulary == "survey_answers":
-        spec = {True: _raw()["survey_answers"]["agree"], False: _raw()["survey_answers"]["disagree"]}
+        spec = {
+            True: _raw()["survey_answers"]["agree"],
+            False: _raw()["survey_answers"]["disagree"],
+        }
     else:
         try:
             spec = _raw()["vocabularies"][vocabulary]

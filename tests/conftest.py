@@ -20,8 +20,7 @@ ASSESSMENTS = (
     "000125,0102,2025-26,Spring,Math,7,,4,\n"
 )
 CUT_SCORES = (
-    "subject,grade,level,min_score\n"
-    "ELA,3,1,0\nELA,3,2,400\nELA,3,3,450\nELA,3,4,500\nELA,3,5,550\n"
+    "subject,grade,level,min_score\nELA,3,1,0\nELA,3,2,400\nELA,3,3,450\nELA,3,4,500\nELA,3,5,550\n"
 )
 
 

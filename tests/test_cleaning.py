@@ -40,9 +40,20 @@ def col(table, name):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("KG", "K"), ("00", "K"), ("0K", "K"), ("Kindergarten", "K"), ("k", "K"),
-        ("PK", "PK"), ("Pre-K", "PK"), ("01", "1"), ("Grade 3", "3"), ("3rd", "3"),
-        ("12th Grade", "12"), (" 7 ", "7"), ("13", None), ("grade twelve", None),
+        ("KG", "K"),
+        ("00", "K"),
+        ("0K", "K"),
+        ("Kindergarten", "K"),
+        ("k", "K"),
+        ("PK", "PK"),
+        ("Pre-K", "PK"),
+        ("01", "1"),
+        ("Grade 3", "3"),
+        ("3rd", "3"),
+        ("12th Grade", "12"),
+        (" 7 ", "7"),
+        ("13", None),
+        ("grade twelve", None),
     ],
 )
 def test_grade_variants(value, expected):
@@ -51,8 +62,16 @@ def test_grade_variants(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("2025-26", "2025-26"), ("2025-2026", "2025-26"), ("2026", "2025-26"), ("SY2025-26", "2025-26"),
-     ("2025/26", "2025-26"), ("1999-2000", "1999-00"), ("2025-27", None), ("26", None)],
+    [
+        ("2025-26", "2025-26"),
+        ("2025-2026", "2025-26"),
+        ("2026", "2025-26"),
+        ("SY2025-26", "2025-26"),
+        ("2025/26", "2025-26"),
+        ("1999-2000", "1999-00"),
+        ("2025-27", None),
+        ("26", None),
+    ],
 )
 def test_school_year_variants(value, expected):
     assert school_year_text(value) == expected
@@ -81,7 +100,12 @@ def test_dates_iso_and_us():
         col("walkthroughs", "observation_date"),
     )
     assert [str(v.date()) if pd.notna(v) else None for v in values] == [
-        "2025-09-15", "2025-09-15", "2025-09-05", None, None]
+        "2025-09-15",
+        "2025-09-15",
+        "2025-09-05",
+        None,
+        None,
+    ]
     assert status.tolist() == [OK, OK, OK, BAD, BLANK]
 
 
@@ -95,7 +119,9 @@ def test_numbers_and_ranges():
 
 
 def test_integer_must_be_whole():
-    values, status = normalize_column(pd.Series(["3", "3.0", "2.5", "6"]), col("assessments", "performance_level"))
+    values, status = normalize_column(
+        pd.Series(["3", "3.0", "2.5", "6"]), col("assessments", "performance_level")
+    )
     assert status.tolist() == [OK, OK, BAD, RANGE]
     assert values.iloc[:2].tolist() == [3, 3]
 
@@ -103,11 +129,18 @@ def test_integer_must_be_whole():
 @pytest.mark.parametrize(
     ("column", "value", "expected"),
     [
-        ("sex", "Female", "F"), ("sex", "m", "M"), ("sex", "Non-binary", "X"), ("sex", "", "Not reported"),
-        ("race_ethnicity", "Hispanic", "Hispanic/Latino"), ("race_ethnicity", "African American", "Black/African American"),
-        ("race_ethnicity", "Multiracial", "Two or More Races"), ("race_ethnicity", "WH7", "White"),
-        ("race_ethnicity", "Martian", "Not reported"), ("english_learner", "Yes", "Yes"),
-        ("english_learner", "0", "No"), ("english_learner", "maybe", "Not reported"),
+        ("sex", "Female", "F"),
+        ("sex", "m", "M"),
+        ("sex", "Non-binary", "X"),
+        ("sex", "", "Not reported"),
+        ("race_ethnicity", "Hispanic", "Hispanic/Latino"),
+        ("race_ethnicity", "African American", "Black/African American"),
+        ("race_ethnicity", "Multiracial", "Two or More Races"),
+        ("race_ethnicity", "WH7", "White"),
+        ("race_ethnicity", "Martian", "Not reported"),
+        ("english_learner", "Yes", "Yes"),
+        ("english_learner", "0", "No"),
+        ("english_learner", "maybe", "Not reported"),
         ("english_learner", "", "Not reported"),
     ],
 )
@@ -118,8 +151,14 @@ def test_demographics(column, value, expected):
 
 @pytest.mark.parametrize(
     ("column", "value", "expected"),
-    [("subject", "Reading", "ELA"), ("subject", "English Language Arts", "ELA"), ("subject", "Mathematics", "Math"),
-     ("term", "BOY", "Fall"), ("term", "MOY", "Winter"), ("term", "eoy", "Spring")],
+    [
+        ("subject", "Reading", "ELA"),
+        ("subject", "English Language Arts", "ELA"),
+        ("subject", "Mathematics", "Math"),
+        ("term", "BOY", "Fall"),
+        ("term", "MOY", "Winter"),
+        ("term", "eoy", "Spring"),
+    ],
 )
 def test_subject_and_term_variants(column, value, expected):
     values, _ = normalize_column(pd.Series([value]), col("assessments", column))
@@ -128,7 +167,9 @@ def test_subject_and_term_variants(column, value, expected):
 
 def test_survey_answers():
     values, status = normalize_column(
-        pd.Series(["4", "3", "2", "1", "Strongly agree", "Disagree", "Yes", "No", "5", "maybe", None]),
+        pd.Series(
+            ["4", "3", "2", "1", "Strongly agree", "Disagree", "Yes", "No", "5", "maybe", None]
+        ),
         col("staff_survey", "USES_PROCESS"),
     )
     assert values.tolist()[:8] == [True, True, False, False, True, False, True, False]
@@ -144,7 +185,9 @@ def test_survey_window():
 
 def test_mapping_values_apply_before_the_vocabulary():
     mapping = Mapping.from_dict({"values": {"term": {"T2": "Winter"}}})
-    values, status = normalize_column(pd.Series(["t2"]), col("assessments", "term"), mapping.value_map("term"))
+    values, status = normalize_column(
+        pd.Series(["t2"]), col("assessments", "term"), mapping.value_map("term")
+    )
     assert values.tolist() == ["Winter"] and status.tolist() == [OK]
 
 
@@ -163,15 +206,24 @@ def test_each_drop_reason_and_accounting():
     assert reasons.loc[3].tolist() == ["row_dropped", "bad_value", "school_year"]
     assert reasons.loc[4].tolist() == ["row_dropped", "bad_value", "grade"]
     assert reasons.loc[5].tolist() == ["row_dropped", "unknown_school", "school_id"]
-    assert reasons.loc[6].tolist() == ["row_dropped", "duplicate", "student_id+school_id+school_year"]
+    assert reasons.loc[6].tolist() == [
+        "row_dropped",
+        "duplicate",
+        "student_id+school_id+school_year",
+    ]
     assert reasons.loc[7].tolist() == ["value_blanked", "bad_value", "english_learner"]
     assert result.frame["source_row"].tolist() == [1, 7]
     assert result.rows_read == len(result.frame) + result.rows_dropped
 
 
 def test_student_identifiers_are_withheld_from_quarantine_values():
-    frame = raw(student_id=["000123", "000123"], school_id=["0101"] * 2, school_year=["2025-26"] * 2,
-                grade=["3", "3"], birth_date=["not a date", "2016-01-01"])
+    frame = raw(
+        student_id=["000123", "000123"],
+        school_id=["0101"] * 2,
+        school_year=["2025-26"] * 2,
+        grade=["3", "3"],
+        birth_date=["not a date", "2016-01-01"],
+    )
     result = clean_table("students", frame)
     assert "000123" not in result.issues["value"].tolist()
     assert set(result.issues["value"]) <= {WITHHELD, "same key as row 1"}
@@ -179,9 +231,14 @@ def test_student_identifiers_are_withheld_from_quarantine_values():
 
 def test_assessment_duplicate_keeps_highest_score_then_level():
     frame = raw(
-        student_id=["1", "1", "1", "2", "2"], school_id=["0101"] * 5, school_year=["2025-26"] * 5,
-        term=["Fall", "BOY", "fall", "Fall", "Fall"], subject=["ELA"] * 5, grade=["3"] * 5,
-        scale_score=["400", "450", "420", "500", "500"], performance_level=["2", "3", "2", "3", "4"],
+        student_id=["1", "1", "1", "2", "2"],
+        school_id=["0101"] * 5,
+        school_year=["2025-26"] * 5,
+        term=["Fall", "BOY", "fall", "Fall", "Fall"],
+        subject=["ELA"] * 5,
+        grade=["3"] * 5,
+        scale_score=["400", "450", "420", "500", "500"],
+        performance_level=["2", "3", "2", "3", "4"],
     )
     result = clean_table("assessments", frame)
     assert result.frame["source_row"].tolist() == [2, 5]
@@ -191,38 +248,57 @@ def test_assessment_duplicate_keeps_highest_score_then_level():
 
 
 def test_exact_duplicates_in_a_table_without_key():
-    frame = raw(team_id=["T1", "T1", "T1"], meeting_date=["2025-09-01", "09/01/2025", "2025-09-08"],
-                cycle_step=["1", "1", "2"])
+    frame = raw(
+        team_id=["T1", "T1", "T1"],
+        meeting_date=["2025-09-01", "09/01/2025", "2025-09-08"],
+        cycle_step=["1", "1", "2"],
+    )
     result = clean_table("team_meetings", frame)
     assert result.frame["source_row"].tolist() == [1, 3]
     assert result.issues["reason"].tolist() == ["duplicate"]
 
 
 CUTS = pd.DataFrame(
-    {"subject": ["ELA"] * 3 + ["ELA"] * 3, "grade": ["3"] * 6, "level": pd.array([1, 2, 3] * 2, dtype="Int64"),
-     "min_score": [0.0, 400.0, 450.0, 0.0, 410.0, 460.0],
-     "school_year": pd.Series([None] * 3 + ["2025-26"] * 3, dtype="str")}
+    {
+        "subject": ["ELA"] * 3 + ["ELA"] * 3,
+        "grade": ["3"] * 6,
+        "level": pd.array([1, 2, 3] * 2, dtype="Int64"),
+        "min_score": [0.0, 400.0, 450.0, 0.0, 410.0, 460.0],
+        "school_year": pd.Series([None] * 3 + ["2025-26"] * 3, dtype="str"),
+    }
 )
 
 
 def test_levels_from_cut_scores_prefer_the_rows_school_year():
-    rows = pd.DataFrame({"subject": ["ELA"] * 4, "grade": ["3"] * 4,
-                         "school_year": ["2024-25", "2024-25", "2025-26", "2025-26"],
-                         "scale_score": [450.0, 449.0, 455.0, 460.0]})
+    rows = pd.DataFrame(
+        {
+            "subject": ["ELA"] * 4,
+            "grade": ["3"] * 4,
+            "school_year": ["2024-25", "2024-25", "2025-26", "2025-26"],
+            "scale_score": [450.0, 449.0, 455.0, 460.0],
+        }
+    )
     assert place_levels(rows, CUTS).tolist() == [3, 2, 2, 3]
 
 
 def test_levels_below_the_lowest_cut_stay_unknown():
     cuts = CUTS.assign(min_score=CUTS["min_score"] + 100)
-    rows = pd.DataFrame({"subject": ["ELA"], "grade": ["3"], "school_year": ["2024-25"], "scale_score": [50.0]})
+    rows = pd.DataFrame(
+        {"subject": ["ELA"], "grade": ["3"], "school_year": ["2024-25"], "scale_score": [50.0]}
+    )
     assert place_levels(rows, cuts).isna().all()
 
 
 def test_proficient_from_level_and_unscorable():
     frame = raw(
-        student_id=["1", "2", "3", "4", "5"], school_id=["0101"] * 5, school_year=["2024-25"] * 5,
-        term=["Fall"] * 5, subject=["ELA", "ELA", "ELA", "ELA", "Math"], grade=["3"] * 5,
-        scale_score=["455", "", "", "399", "455"], performance_level=["", "2", "", "", ""],
+        student_id=["1", "2", "3", "4", "5"],
+        school_id=["0101"] * 5,
+        school_year=["2024-25"] * 5,
+        term=["Fall"] * 5,
+        subject=["ELA", "ELA", "ELA", "ELA", "Math"],
+        grade=["3"] * 5,
+        scale_score=["455", "", "", "399", "455"],
+        performance_level=["", "2", "", "", ""],
         proficient=["", "", "", "", "Y"],
     )
     result = clean_table("assessments", frame, references=References(cut_scores=CUTS))
@@ -235,8 +311,12 @@ def test_proficient_from_level_and_unscorable():
 
 
 def test_staff_instructional_defaults_from_role():
-    frame = raw(staff_id=["1", "2", "3", "4"], school_id=["0101"] * 4,
-                role=["Teacher", "Instructional Coach", "Principal", "para"], instructional=["", "", "", "Y"])
+    frame = raw(
+        staff_id=["1", "2", "3", "4"],
+        school_id=["0101"] * 4,
+        role=["Teacher", "Instructional Coach", "Principal", "para"],
+        instructional=["", "", "", "Y"],
+    )
     out = clean_table("staff", frame).frame
     assert out["role"].tolist() == ["teacher", "coach", "principal", "paraprofessional"]
     assert out["instructional"].tolist() == [True, True, False, True]
@@ -246,14 +326,24 @@ def test_team_tables_get_school_and_year_from_teams_and_dates():
     teams = pd.DataFrame({"team_id": ["T1"], "school_id": ["0101"]})
     frame = raw(team_id=["T1", "T1", "T9"], meeting_date=["2026-06-30", "2026-07-01", "2026-01-01"])
     result = clean_table("team_meetings", frame, references=References(teams=teams))
-    assert result.frame[["school_id", "school_year"]].values.tolist() == [["0101", "2025-26"], ["0101", "2026-27"]]
+    assert result.frame[["school_id", "school_year"]].values.tolist() == [
+        ["0101", "2025-26"],
+        ["0101", "2026-27"],
+    ]
     assert result.issues["reason"].tolist() == ["unknown_team"]
 
 
 def test_survey_window_gives_year_and_term():
-    frame = raw(response_id=["r1"], school_id=["0101"], survey_window=["Spring 2026"], USES_PROCESS=["Agree"])
+    frame = raw(
+        response_id=["r1"],
+        school_id=["0101"],
+        survey_window=["Spring 2026"],
+        USES_PROCESS=["Agree"],
+    )
     out = clean_table("staff_survey", frame).frame
-    assert out[["survey_window", "school_year", "window_term"]].values.tolist() == [["2025-26 Spring", "2025-26", "Spring"]]
+    assert out[["survey_window", "school_year", "window_term"]].values.tolist() == [
+        ["2025-26 Spring", "2025-26", "Spring"]
+    ]
     assert out["UNDERSTANDS_PROCESS"].isna().all() and out["USES_PROCESS"].tolist() == [True]
 
 
@@ -266,7 +356,10 @@ def test_mapping_renames_columns_case_insensitively():
 
 
 def test_missing_required_column_is_a_clear_error():
-    with pytest.raises(DistrictFolderError, match=r"schools\.csv lacks required column\(s\) school_name.*mapping\.yaml"):
+    with pytest.raises(
+        DistrictFolderError,
+        match=r"schools\.csv lacks required column\(s\) school_name.*mapping\.yaml",
+    ):
         clean_table("schools", raw(school_id=["0101"]), file="schools.csv")
 
 

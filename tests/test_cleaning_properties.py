@@ -16,8 +16,24 @@ MESSY = {
     "text": ["Oak", "José", "", "  spaced  "],
     "school_year": ["2025-26", "2025-2026", "2026", "2024-25", "20xx", ""],
     "grade": ["K", "KG", "03", "Grade 3", "3rd", "12", "13", "PK", ""],
-    "enum": ["Fall", "BOY", "eoy", "Winter", "ELA", "Reading", "Math", "teacher", "Coach", "TBT", "blt",
-             "workshop", "Micro PD", "elementary", "nonsense", ""],
+    "enum": [
+        "Fall",
+        "BOY",
+        "eoy",
+        "Winter",
+        "ELA",
+        "Reading",
+        "Math",
+        "teacher",
+        "Coach",
+        "TBT",
+        "blt",
+        "workshop",
+        "Micro PD",
+        "elementary",
+        "nonsense",
+        "",
+    ],
     "demographic": ["F", "Female", "m", "X", "Hispanic", "WH7", "Martian", ""],
     "demographic_flag": ["Y", "No", "1", "0", "maybe", ""],
     "flag": ["Y", "n", "True", "f", "1", "maybe", ""],
@@ -45,8 +61,13 @@ REFS = References(
     cycle_ids=pd.Index(["0101"]),
     staff_ids=pd.Index(["0101", "42"]),
     cut_scores=pd.DataFrame(
-        {"subject": ["ELA", "ELA"], "grade": ["3", "3"], "level": pd.array([1, 3], dtype="Int64"),
-         "min_score": [0.0, 400.0], "school_year": pd.Series([None, None], dtype="str")}
+        {
+            "subject": ["ELA", "ELA"],
+            "grade": ["3", "3"],
+            "level": pd.array([1, 3], dtype="Int64"),
+            "min_score": [0.0, 400.0],
+            "school_year": pd.Series([None, None], dtype="str"),
+        }
     ),
 )
 TABLE_NAMES = st.sampled_from(sorted(TABLES))

@@ -34,8 +34,10 @@ def test_mapping_yaml_renames_columns_and_values(tmp_path):
             "Student Number,school_id,school_year,Test Term,subject,grade,proficient\n"
             "000123,0101,2025-26,T1,ELA,3,Y\n"
         ),
-        **{"mapping.yaml": "columns:\n  assessments:\n    Student Number: student_id\n    test term: term\n"
-           "values:\n  term:\n    T1: Fall\n"},
+        **{
+            "mapping.yaml": "columns:\n  assessments:\n    Student Number: student_id\n    test term: term\n"
+            "values:\n  term:\n    T1: Fall\n"
+        },
     )
     rows = load_district(folder).tables["assessments"]
     assert rows[["student_id", "term"]].values.tolist() == [["000123", "Fall"]]
@@ -59,12 +61,20 @@ def test_bad_mapping_yaml(tmp_path, yaml_text, message):
 BAD_FOLDERS = {
     "missing": ({"students": None}, "students.csv.*required"),
     "empty": ({"students": ""}, r"students\.csv is empty"),
-    "header only": ({"students": "student_id,school_id,school_year,grade\n"}, r"students\.csv has a header but no data rows"),
+    "header only": (
+        {"students": "student_id,school_id,school_year,grade\n"},
+        r"students\.csv has a header but no data rows",
+    ),
     "binary": ({}, r"schools\.csv is not a text CSV"),
-    "missing column": ({"assessments": "student_id,school_id,school_year,term,grade\n1,0101,2025-26,Fall,3\n"},
-                       r"assessments\.csv lacks required column\(s\) subject"),
+    "missing column": (
+        {"assessments": "student_id,school_id,school_year,term,grade\n1,0101,2025-26,Fall,3\n"},
+        r"assessments\.csv lacks required column\(s\) subject",
+    ),
     "twice": ({"students.xlsx": "not really"}, "table students is given twice"),
-    "no usable rows": ({"schools": "school_id,school_name\n,Oak\n"}, r"schools\.csv: none of its 1 rows could be used"),
+    "no usable rows": (
+        {"schools": "school_id,school_name\n,Oak\n"},
+        r"schools\.csv: none of its 1 rows could be used",
+    ),
 }
 
 
@@ -125,4 +135,6 @@ def test_optional_table_absent_is_fine_and_present_is_cleaned(tmp_path):
     assert district.get("teams") is None and not district.has("teams")
     pd_rows = district.tables["pd_activities"]
     assert pd_rows["staff_id"].tolist() == ["0007"] and pd_rows["completed"].tolist() == [True]
-    assert district.quarantine.query("table == 'pd_activities'")["reason"].tolist() == ["unknown_staff"]
+    assert district.quarantine.query("table == 'pd_activities'")["reason"].tolist() == [
+        "unknown_staff"
+    ]

@@ -67,7 +67,10 @@ def test_rubric_has_25_indicators_for_every_school_year_in_students(district, ex
     pairs = district.tables["students"][["school_id", "school_year"]].drop_duplicates()
     per_pair = rubric.groupby(["school_id", "school_year"]).size()
     assert len(per_pair) == len(pairs) and (per_pair == 25).all()
-    assert (rubric.groupby("kind").size() == pd.Series({"computed": 12 * len(pairs), "rated": 13 * len(pairs)})).all()
+    assert (
+        rubric.groupby("kind").size()
+        == pd.Series({"computed": 12 * len(pairs), "rated": 13 * len(pairs)})
+    ).all()
 
 
 def test_quarantine_export_equals_the_loaders_record(district, export):
@@ -95,5 +98,7 @@ def test_min_n_changes_suppression(district, tmp_path):
 def test_bad_config_file_is_a_clear_error(tmp_path):
     cfg = tmp_path / "policy.yaml"
     cfg.write_text("min_n: 10\nminimum: 5\n")
-    result = CliRunner().invoke(app, ["metrics", str(SAMPLE), "--out", str(tmp_path / "o"), "--config", str(cfg)])
+    result = CliRunner().invoke(
+        app, ["metrics", str(SAMPLE), "--out", str(tmp_path / "o"), "--config", str(cfg)]
+    )
     assert result.exit_code == 2 and "unknown setting(s) minimum" in result.output

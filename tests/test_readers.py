@@ -50,7 +50,11 @@ def test_quoted_newlines_stay_in_one_row(tmp_path):
 def test_xlsx_text_and_numeric_cells(tmp_path):
     path = tmp_path / "staff.xlsx"
     pd.DataFrame(
-        {"staff_id": ["0042", "0043"], "hours": [1.5, 2.0], "when": pd.to_datetime(["2025-09-01", "2025-10-02"])}
+        {
+            "staff_id": ["0042", "0043"],
+            "hours": [1.5, 2.0],
+            "when": pd.to_datetime(["2025-09-01", "2025-10-02"]),
+        }
     ).to_excel(path, index=False)
     frame = read_table_file(path)
     assert frame["staff_id"].tolist() == ["0042", "0043"]
@@ -64,7 +68,12 @@ def test_parquet_typed_columns_become_text(tmp_path):
         {"school_id": ["0101"], "level": [3.0], "n": [7], "d": pd.to_datetime(["2025-09-01"])}
     ).to_parquet(path)
     frame = read_table_file(path)
-    assert frame.loc[0, ["school_id", "level", "n", "d"]].tolist() == ["0101", "3", "7", "2025-09-01"]
+    assert frame.loc[0, ["school_id", "level", "n", "d"]].tolist() == [
+        "0101",
+        "3",
+        "7",
+        "2025-09-01",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -35,8 +35,8 @@ def test_mapping_yaml_renames_columns_and_values(tmp_path):
             "000123,0101,2025-26,T1,ELA,3,Y\n"
         ),
         **{
-            "mapping.yaml": "columns:\n  assessments:\n    Student Number: student_id\n    test term: term\n"
-            "values:\n  term:\n    T1: Fall\n"
+            "mapping.yaml": "columns:\n  assessments:\n    Student Number: student_id\n"
+            "    test term: term\nvalues:\n  term:\n    T1: Fall\n"
         },
     )
     rows = load_district(folder).tables["assessments"]

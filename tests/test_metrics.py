@@ -19,8 +19,8 @@ CONTRACT_COLUMNS = {
     "n_proficient, pct_proficient, suppressed, suppression_reason, display, gap_pp",
     "rubric": "school_id, school_year, characteristic, indicator_id, kind, numerator, denominator, "
     "value, threshold, status",
-    "cycles": "cycle_id, team_id, school_id, subject, n_matched, n_missing_post, pre_pct_proficient, "
-    "post_pct_proficient, change_pp, pct_improved, target_pct, target_met",
+    "cycles": "cycle_id, team_id, school_id, subject, n_matched, n_missing_post, "
+    "pre_pct_proficient, post_pct_proficient, change_pp, pct_improved, target_pct, target_met",
     "pd": "school_id, school_year, n_instructional_staff, n_participating, participation_rate, "
     "hours_per_staff",
     "quarantine": "table, source_row, action, reason, column, value",

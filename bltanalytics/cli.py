@@ -97,6 +97,51 @@ def metrics(
 
 @app.command()
 @friendly
+def reports(
+    folder: FolderArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the reports.")] = Path("reports"),
+    schools: Annotated[
+        list[str] | None,
+        typer.Option("--schools", help="Only these school ids (repeat the option); default all."),
+    ] = None,
+    year: Annotated[
+        str | None, typer.Option("--year", help="School year, e.g. 2025-26 (default: latest).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Notebooks run at once.")] = 2,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo reports that are up to date.")
+    ] = False,
+    fresh_kernels: Annotated[
+        bool, typer.Option("--fresh-kernels", help="A new kernel per school (plain papermill).")
+    ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (docs/scale.md)."),
+    ] = None,
+    min_n: MinNOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """One HTML report per school, the district summary, and index.html (docs/reports.md)."""
+    from bltanalytics.batch import run_reports
+    from bltanalytics.config import load_config
+    from bltanalytics.reporting import plan_reports
+
+    settings = load_config(config, min_n=min_n)
+    jobs = plan_reports(folder, out, schools=schools, year=year, config=settings)
+    summary = run_reports(
+        jobs,
+        out,
+        workers=workers,
+        force=force,
+        fresh_kernels=fresh_kernels,
+        scheduler=scheduler,
+    )
+    typer.echo(summary.describe())
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+@friendly
 def sample(
     out: Annotated[Path, typer.Option(help="Folder to write the district into.")] = Path(
         "data/sample"

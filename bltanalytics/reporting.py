@@ -2,7 +2,8 @@
 
 :func:`plan_reports` loads the district, writes its metrics export into
 ``<out>/_metrics/`` (the notebooks read it instead of recomputing) and returns one
-:class:`~bltanalytics.batch.ReportJob` per school plus one for the district summary. :func:`bltanalytics.batch.run_reports` runs them.
+:class:`~bltanalytics.batch.ReportJob` per school plus one for the district summary;
+:func:`bltanalytics.batch.run_reports` runs them.
 
 >>> jobs = plan_reports("data/sample", Path("reports"))          # doctest: +SKIP
 >>> [j.key for j in jobs][:2]                                     # doctest: +SKIP

@@ -4,11 +4,12 @@ A school report is read by people who may be offline, open it from a shared driv
 So the HTML page:
 
 - shows no code: no input cells and no ``In [ ]``/``Out [ ]`` prompts;
-- needs no network: the template (``templates/bltreport``, nbconvert's lab template) emits no
-  require.js, MathJax, mermaid or widget loader, and outputs that would fetch scripts
-  (altair's default HTML renderer, JavaScript outputs, ipywidgets views) are left out, with a
-  short note where a chart would have been. Charts belong in the report as SVG
-  (``alt.renderers.enable("svg")``), which survives as inline ``<svg>``;
+- needs no network and runs no script: the template (``templates/bltreport``, nbconvert's lab
+  template) emits no require.js, MathJax, mermaid or widget loader, and outputs that need
+  scripts (altair's default HTML renderer, JavaScript outputs, HTML with ``<script>``,
+  ipywidgets views) are left out, with a short note where a chart would have been. Charts
+  belong in the report as SVG (``alt.renderers.enable("svg")``), embedded in the page as an
+  image (a ``data:`` URL, no file beside it);
 - keeps the headings in order, takes its ``<title>`` from the job title, says ``lang="en"``;
 - prints cleanly (a small print stylesheet: no charts or table rows split across pages);
 - leaves out stderr (warnings belong in the audit notebook, not in a report).
@@ -29,6 +30,7 @@ import copy
 import logging
 import re
 import threading
+from html import unescape
 from pathlib import Path
 
 from nbconvert import HTMLExporter
@@ -71,7 +73,10 @@ _REMOTE_PATTERNS = [
     re.compile(r"""\bfrom\s+["']https?://[^"']*""", re.IGNORECASE),  # ES module import
     re.compile(r"""\bimport\(\s*["']https?://[^"']*""", re.IGNORECASE),  # dynamic import
     re.compile(r"""\.src\s*=\s*["']?(?:https?:)?//[^"';\s]*""", re.IGNORECASE),  # script.src =
+    # any web address inside a script: loaders build their URLs (altair's HTML renderer does)
+    re.compile(r"""<script\b[^>]*>(?:(?!</script).)*?(https?://[^\s"'<>]+)""", re.I | re.S),
 ]
+_SCRIPT = re.compile(r"<script\b", re.IGNORECASE)
 
 
 def remote_assets(html: str) -> list[str]:
@@ -83,8 +88,14 @@ def remote_assets(html: str) -> list[str]:
     ['<script src="https://cdn.example/vega.js']
     >>> remote_assets('<style>@import url("//fonts.example/a.css");</style>')
     ['url("//fonts.example/a.css', '@import url("//fonts.example/a.css']
+    >>> remote_assets('<script>s.src = base + "x"; var u = "https://cdn.example/v.js";</script>')
+    ['https://cdn.example/v.js']
     """
-    return [match.group(0) for pattern in _REMOTE_PATTERNS for match in pattern.finditer(html)]
+    return [
+        match.group(match.lastindex or 0)
+        for pattern in _REMOTE_PATTERNS
+        for match in pattern.finditer(html)
+    ]
 
 
 def _text(value: str | list[str]) -> str:
@@ -99,25 +110,42 @@ def _report_output(output: NotebookNode) -> NotebookNode | None:
     if kind not in ("display_data", "execute_result"):
         return output
     data = dict(output.get("data", {}))
+    metadata = dict(output.get("metadata", {}))
     widget = data.pop(WIDGET_VIEW, None) is not None
     scripted = data.pop(JAVASCRIPT, None) is not None
-    if "text/html" in data and remote_assets(_text(data["text/html"])):
+    if "text/html" in data and _SCRIPT.search(_text(data["text/html"])):
         del data["text/html"]
         scripted = True
-    if not (widget or scripted):
-        return output
-    if set(data) - {"text/plain"}:  # something else still shows it (an image, say)
-        return NotebookNode({**output, "data": NotebookNode(data)})
-    if widget and not scripted:
-        return None  # a control is of no use on paper, and its text form is noise
-    return NotebookNode({**output, "data": NotebookNode({"text/plain": OFFLINE_NOTE})})
+    if not set(data) - {"text/plain"} and (widget or scripted):  # nothing else shows it
+        if not scripted:
+            return None  # a control is of no use on paper, and its text form is noise
+        data = {"text/plain": OFFLINE_NOTE}
+    if "image/svg+xml" in data and "alt" not in metadata:
+        metadata["alt"] = svg_alt_text(_text(data["image/svg+xml"]))
+    return NotebookNode({**output, "data": NotebookNode(data), "metadata": NotebookNode(metadata)})
+
+
+_SVG_TITLE = re.compile(r"aria-label=\"Title text '(.*?)'\"")
+
+
+def svg_alt_text(svg: str) -> str:
+    """A short text alternative for a chart's SVG: its title when vega wrote one.
+
+    >>> svg_alt_text('<svg><g aria-label="Title text &#39;Grades&#39;"></g></svg>')
+    'Chart: Grades'
+    >>> svg_alt_text("<svg></svg>")
+    'Chart'
+    """
+    svg = unescape(svg)
+    match = _SVG_TITLE.search(svg)
+    return f"Chart: {match.group(1)}" if match else "Chart"
 
 
 def prepare_for_report(nb: NotebookNode) -> NotebookNode:
     """A copy of ``nb`` ready for the offline report (``nb`` itself is not changed).
 
-    Removes widget state, stderr, JavaScript and widget-view outputs, and HTML outputs that load
-    remote scripts (replaced by :data:`OFFLINE_NOTE` when nothing else would show).
+    Removes widget state, stderr, JavaScript and widget-view outputs, and HTML outputs that
+    carry scripts (replaced by :data:`OFFLINE_NOTE` when nothing else would show them).
 
     >>> import nbformat
     >>> cell = nbformat.v4.new_code_cell(outputs=[

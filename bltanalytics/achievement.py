@@ -182,7 +182,7 @@ def achievement(
     # contiguous and reduceat sums them. Each "All" cell goes after its grades.
     n_grades = radix[4]
     parent = cell_keys // n_grades
-    new_parent = np.r_[True, parent[1:] != parent[:-1]]
+    new_parent = _run_starts(parent)
     starts = np.flatnonzero(new_parent)
     order = np.argsort(
         np.r_[
@@ -239,12 +239,19 @@ def achievement(
     # gap_pp from published figures only: empty where the group or All Students is suppressed.
     # The first row of every cell is its All Students row.
     pct = out["pct_proficient"].to_numpy()
-    new_cell = np.r_[True, row_cell[1:] != row_cell[:-1]]
+    new_cell = _run_starts(row_cell)
     out["gap_pp"] = pct - pct[new_cell][np.cumsum(new_cell) - 1]
     for column in ("school_id", "school_year", "term", "subject", "grade", "dimension", "group"):
         values = out[column]
         out[column] = _strings(values.cat.categories.to_numpy(), values.cat.codes.to_numpy()).array
     return out[ACHIEVEMENT_COLUMNS]
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """True where a sorted array's value differs from the one before (the first included)."""
+    starts = np.ones(len(values), dtype=bool)
+    starts[1:] = values[1:] != values[:-1]
+    return starts
 
 
 def _require(table: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
@@ -348,7 +355,7 @@ def _student_rows(
     s_key = s_sid[valid].astype(np.int64) * n_years + s_year[valid]
     by_key = np.lexsort((s_school_rank[valid], s_key))
     sorted_key = s_key[by_key]
-    first = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
+    first = _run_starts(sorted_key)
     space = len(sid_u) * n_years
     lookup = np.full(space + 1, n_students, dtype=np.int64)  # last slot: not in students
     lookup[sorted_key[first]] = valid[by_key[first]]

@@ -357,35 +357,54 @@ def normalize_column(raw: pd.Series, column: Column, value_map: dict[str, str] |
     >>> values.tolist(), status.tolist()
     ([True, False, <NA>, <NA>], [0, 0, 2, 1])
     """
-    stripped = raw.astype("str").str.strip()
-    stripped = stripped.where(stripped != "")
-    codes, uniques = pd.factorize(stripped)
-    dtype = _DTYPES.get(column.kind, "str")
-    if len(uniques):
-        normalizer = NORMALIZERS[column.kind]
-        uniq_values, uniq_status = normalizer(list(uniques), column, value_map or {})
-        uniq_status = np.asarray(uniq_status, dtype=np.int8)
-        uniq_values = pd.Series(list(uniq_values) if dtype == "str" else uniq_values)
-        uniq_values = uniq_values.where(uniq_status != BAD).where(uniq_status != RANGE)
-        if column.kind not in ("demographic", "demographic_flag"):
-            uniq_values = uniq_values.where(uniq_status != UNKNOWN)
-        uniq_values = uniq_values.astype(dtype) if dtype != "str" else uniq_values.astype("str")
-    else:
-        uniq_status = np.zeros(0, dtype=np.int8)
-        uniq_values = pd.Series([], dtype=dtype)
-    safe = np.where(codes < 0, 0, codes)
-    if len(uniques):
-        values = uniq_values.take(safe).reset_index(drop=True)
-        status = np.where(codes < 0, BLANK, uniq_status[safe]).astype(np.int8)
-        values = values.where(codes >= 0)
-    else:
-        values = pd.Series(index=pd.RangeIndex(len(raw)), dtype=dtype)
-        status = np.full(len(raw), BLANK, dtype=np.int8)
-    if column.kind in _BLANK_FILL:
-        values = values.fillna(_BLANK_FILL[column.kind])
-    values = values.astype(dtype)
-    values.index = raw.index
+    values, status, _ = _normalize(raw, column, value_map or {})
     return values, status
+
+
+def _normalize(raw: pd.Series, column: Column, value_map: dict[str, str]):
+    """:func:`normalize_column` plus the integer code of each row's normalized value.
+
+    The codes (equal values, equal codes; blank is -1) let duplicate detection group rows
+    without hashing the strings again. Free-text and id columns take a fast path (trim only)
+    and return no codes.
+    """
+    raw = raw.astype("str")
+    dtype = _DTYPES.get(column.kind, "str")
+    if column.kind in ("id", "text") and not value_map:
+        values = raw.str.strip()
+        blank = values.eq("").to_numpy(dtype=bool, na_value=False)
+        if blank.any():
+            values = values.mask(blank)
+        status = np.where(values.isna().to_numpy(), BLANK, OK).astype(np.int8)
+        return values, status, None
+    codes, uniques = pd.factorize(raw)
+    texts = [u.strip() for u in uniques.tolist()]
+    n_uniq = len(texts)
+    uniq_status = np.full(n_uniq + 1, BLANK, dtype=np.int8)  # the extra slot: blank cells
+    full: list = [None] * (n_uniq + 1)
+    present = [i for i, t in enumerate(texts) if t]
+    if present:
+        found, found_status = NORMALIZERS[column.kind](
+            [texts[i] for i in present], column, value_map
+        )
+        for i, value, state in zip(present, list(found), list(found_status), strict=True):
+            keep = state == OK or (state == UNKNOWN and column.kind in _BLANK_FILL)
+            full[i] = value if keep else None
+            uniq_status[i] = state
+    uniq_values = pd.Series(full, dtype=object).astype(dtype) if dtype != "str" else (
+        pd.Series(full, dtype="str")
+    )
+    if column.kind in _BLANK_FILL:
+        uniq_values = uniq_values.fillna(_BLANK_FILL[column.kind])
+    slot = np.where(codes < 0, n_uniq, codes)
+    if dtype == "str" and uniq_values.iloc[:n_uniq].tolist() == uniques.tolist():
+        # already canonical (the usual case in a clean export): keep the column, fill blanks
+        values = raw if column.kind not in _BLANK_FILL else raw.fillna(uniq_values.iat[n_uniq])
+    else:
+        values = uniq_values.take(slot)
+        values.index = raw.index
+    value_codes, _ = pd.factorize(uniq_values)
+    return values, uniq_status[slot], value_codes.astype(np.int64, copy=False)[slot]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -410,13 +429,34 @@ def school_year_of(dates: pd.Series) -> pd.Series:
     return out
 
 
-def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One int64 code per distinct combination of ``columns`` (missing values are a value)."""
+def group_codes(
+    frame: pd.DataFrame, columns: list[str], known: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """One int64 code per distinct combination of ``columns`` (missing values are a value).
+
+    ``known`` may give ready codes for some columns (from normalization; -1 = missing).
+    Equal combinations get equal codes; the codes are not consecutive.
+
+    >>> f = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 2, 1]})
+    >>> codes = group_codes(f, ["a", "b"])
+    >>> bool(codes[0] == codes[2]) and bool(codes[0] != codes[1])
+    True
+    """
+    known = known or {}
     combined = np.zeros(len(frame), dtype=np.int64)
+    span = 1
     for name in columns:
-        codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
-        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
-        combined = combined.astype(np.int64)
+        if name in known:
+            codes = known[name] + 1
+            size = int(codes.max()) + 1 if len(codes) else 1
+        else:
+            codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+            size = len(uniques) + 1
+        if span * size >= 2**62:  # compress before the product could overflow
+            combined, seen = pd.factorize(combined)
+            combined, span = combined.astype(np.int64), len(seen)
+        combined = combined * size + codes
+        span *= size
     return combined
 
 
@@ -558,12 +598,15 @@ def clean_table(
     frame = pd.DataFrame({"source_row": raw["source_row"].to_numpy(dtype=np.int64)}, index=index)
     statuses: dict[str, np.ndarray] = {}
     unrecognised = []
+    codes: dict[str, np.ndarray] = {}
     for column in spec.columns:
-        values, status = normalize_column(
+        values, status, value_codes = _normalize(
             raw_text[column.name], column, mapping.value_map(column.name)
         )
         frame[column.name] = values
         statuses[column.name] = status
+        if value_codes is not None:
+            codes[column.name] = value_codes
         if column.kind in ("enum", "demographic", "demographic_flag", "grade", "survey_window"):
             bad = status >= BAD
             if bad.any():
@@ -604,13 +647,13 @@ def clean_table(
         unknown = ~frame[column].isin(known).to_numpy() & frame[column].notna().to_numpy()
         drop(unknown, _REFERENCE_REASON[table], column)
 
-    frame = _derive(name, frame, references)
+    frame = _derive(name, frame, references, codes)
 
     if name == "assessments":
         unscorable = frame["proficient"].isna().to_numpy()
         drop(unscorable, "unscorable", "proficient", raw_text["proficient"])
 
-    _drop_duplicates(spec, frame, dropped, drop)
+    _drop_duplicates(spec, frame, dropped, drop, codes)
 
     # optional values that could not be read: blank and record, keep the row
     for column in spec.columns:
@@ -638,38 +681,46 @@ def clean_table(
     )
 
 
-def _drop_duplicates(spec: TableSpec, frame: pd.DataFrame, dropped: np.ndarray, drop) -> None:
+def _drop_duplicates(
+    spec: TableSpec, frame: pd.DataFrame, dropped: np.ndarray, drop, codes: dict[str, np.ndarray]
+) -> None:
     """Exact duplicates, and conflicting duplicates of the table's key, become `duplicate`."""
     columns = list(spec.key) if spec.key else list(spec.names)
     alive = np.flatnonzero(~dropped)
     if len(alive) < 2:
         return
-    sub = frame.iloc[alive]
-    keys = group_codes(sub, columns)
+    everyone = len(alive) == len(frame)
+    keyed = frame[columns] if everyone else frame[columns].iloc[alive]
+    known = {c: (v if everyone else v[alive]) for c, v in codes.items() if c in columns}
+    keys = group_codes(keyed, columns, known)
+    repeated = pd.Series(keys).duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return
+    rows = alive[repeated]  # only rows whose key repeats need ordering
+    keys = keys[repeated]
+    source_row = frame["source_row"].to_numpy()[rows]
     if spec.name == "assessments":
         # keep the highest scale_score, then the highest performance_level, then the first row
-        score = sub["scale_score"].fillna(-np.inf).to_numpy()
-        level = sub["performance_level"].astype("float64").fillna(-np.inf).to_numpy()
-        order = np.lexsort((sub["source_row"].to_numpy(), -level, -score, keys))
+        score = frame["scale_score"].to_numpy(dtype=float, na_value=-np.inf)[rows]
+        level = frame["performance_level"].to_numpy(dtype=float, na_value=-np.inf)[rows]
+        order = np.lexsort((source_row, -level, -score, keys))
     else:
-        order = np.lexsort((sub["source_row"].to_numpy(), keys))
+        order = np.lexsort((source_row, keys))
     is_first, keeper = _first_of_groups(keys, order)
-    if is_first.all():
-        return
     mask = np.zeros(len(frame), dtype=bool)
-    mask[alive[~is_first]] = True
-    kept_rows = sub["source_row"].to_numpy()[keeper]
-    note = pd.Series(
-        np.char.add("same key as row ", kept_rows.astype(str)), index=frame.index[alive]
-    )
+    mask[rows[~is_first]] = True
+    note = pd.Series("", index=frame.index, dtype="str")
+    note.iloc[rows[~is_first]] = [f"same key as row {r}" for r in source_row[keeper[~is_first]]]
     label = "+".join(columns) if spec.key else "all columns"
-    drop(mask, "duplicate", label, note.reindex(frame.index).fillna(""))
+    drop(mask, "duplicate", label, note)
 
 
 # --------------------------------------------------------------------------- derivations
 
 
-def _derive(name: str, frame: pd.DataFrame, references: References) -> pd.DataFrame:
+def _derive(
+    name: str, frame: pd.DataFrame, references: References, codes: dict[str, np.ndarray]
+) -> pd.DataFrame:
     if name in DATED:
         frame = frame.assign(school_year=school_year_of(frame[DATED[name]]))
     if name in ("team_meetings", "team_cycles", "fidelity_checks"):
@@ -678,11 +729,8 @@ def _derive(name: str, frame: pd.DataFrame, references: References) -> pd.DataFr
         anchor = frame["start_date"].fillna(frame["end_date"])
         frame = frame.assign(school_year=school_year_of(anchor))
     if name == "staff_survey":
-        parts = frame["survey_window"].str.split(" ", n=1, expand=True)
-        frame = frame.assign(
-            school_year=parts[0].astype("str") if len(frame) else frame["survey_window"],
-            window_term=parts[1].astype("str") if len(frame) else frame["survey_window"],
-        )
+        window = frame["survey_window"]  # canonical: "2025-26 Fall"
+        frame = frame.assign(school_year=window.str.slice(0, 7), window_term=window.str.slice(8))
     if name == "staff":
         default = frame["role"].isin(INSTRUCTIONAL_ROLES).astype("boolean")
         frame = frame.assign(instructional=frame["instructional"].fillna(default))
@@ -690,7 +738,7 @@ def _derive(name: str, frame: pd.DataFrame, references: References) -> pd.DataFr
         # no completed column at all: an activity log lists what staff took part in
         frame = frame.assign(completed=pd.array([True] * len(frame), dtype="boolean"))
     if name == "assessments":
-        frame = _score(frame, references.cut_scores)
+        frame = _score(frame, references.cut_scores, codes)
     return frame
 
 
@@ -701,11 +749,16 @@ def _team_school(team_ids: pd.Series, teams: pd.DataFrame | None) -> pd.Series:
     return team_ids.map(lookup_).astype("str")
 
 
-def place_levels(frame: pd.DataFrame, cut_scores: pd.DataFrame | None) -> pd.Series:
+def place_levels(
+    frame: pd.DataFrame,
+    cut_scores: pd.DataFrame | None,
+    known: dict[str, np.ndarray] | None = None,
+) -> pd.Series:
     """Performance level from ``cut_scores`` for each row with a scale_score.
 
     The level is the highest level whose ``min_score`` is at or below the score, for the
     row's subject and grade; cut scores of the row's school year win over year-less ones.
+    ``known``: ready group codes of school_year, subject and grade (see :func:`group_codes`).
 
     >>> cuts = pd.DataFrame({"subject": ["Math"] * 3, "grade": ["3"] * 3, "level": [1, 2, 3],
     ...                      "min_score": [0.0, 400.0, 450.0], "school_year": [pd.NA] * 3})
@@ -714,51 +767,44 @@ def place_levels(frame: pd.DataFrame, cut_scores: pd.DataFrame | None) -> pd.Ser
     >>> place_levels(rows, cuts).tolist()
     [2, 3]
     """
-    result = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    if cut_scores is None or cut_scores.empty:
-        return result
+    levels = np.zeros(len(frame), dtype=np.int64)  # 0 = no level
+    if cut_scores is None or cut_scores.empty or frame.empty:
+        return pd.Series(pd.array(levels, dtype="Int64"), index=frame.index).replace(0, pd.NA)
     cuts = cut_scores.dropna(subset=["min_score", "level"])
-    dated = cuts[cuts["school_year"].notna()]
-    undated = cuts[cuts["school_year"].isna()]
-    rows = frame.loc[
-        frame["scale_score"].notna(), ["subject", "grade", "school_year", "scale_score"]
-    ]
-    if dated.empty:
-        has_dated = np.zeros(len(rows), dtype=bool)
-    else:
-        dated_keys = pd.MultiIndex.from_frame(dated[["school_year", "subject", "grade"]]).unique()
-        has_dated = pd.MultiIndex.from_frame(rows[["school_year", "subject", "grade"]]).isin(
-            dated_keys
-        )
-    for part, by, mask in (
-        (dated, ["school_year", "subject", "grade"], has_dated),
-        (undated, ["subject", "grade"], ~has_dated),
-    ):
-        if part.empty or not mask.any():
-            continue
-        table = part.sort_values(by + ["min_score"], kind="stable")
+    tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    for key, part in cuts.groupby(["school_year", "subject", "grade"], dropna=False, sort=False):
+        part = part.sort_values(["min_score", "level"], kind="stable")
+        year = None if pd.isna(key[0]) else key[0]
         # "highest level at or below": levels need not rise with min_score in a bad file
-        table = table.assign(level=table.groupby(by, sort=False)["level"].cummax())
-        table = table.sort_values("min_score", kind="stable")[by + ["min_score", "level"]]
-        target = rows.loc[mask].astype({"scale_score": "float64"})
-        target = target.assign(_row=target.index).sort_values("scale_score", kind="stable")
-        merged = pd.merge_asof(
-            target,
-            table.astype({"min_score": "float64"}),
-            left_on="scale_score",
-            right_on="min_score",
-            by=by,
-            direction="backward",
-        )
-        result.loc[merged["_row"].to_numpy()] = merged["level"].astype("Int64").to_numpy()
-    return result
+        top = np.maximum.accumulate(part["level"].to_numpy(dtype=np.int64))
+        tables[(year, key[1], key[2])] = (part["min_score"].to_numpy(dtype=float), top)
+    score = frame["scale_score"].to_numpy(dtype=float, na_value=np.nan)
+    columns = ["school_year", "subject", "grade"]
+    combo, combos = pd.factorize(group_codes(frame, columns, known))
+    small = combo.astype(np.int16 if len(combos) < 2**15 else np.int64)
+    order = np.argsort(small, kind="stable")  # a radix sort for 16-bit codes
+    bounds = np.searchsorted(small[order], np.arange(len(combos) + 1), side="left")
+    first = order[bounds[:-1]]
+    for i, row in enumerate(first):
+        year, subject, grade = (frame[c].iat[row] for c in columns)
+        table = tables.get((year, subject, grade)) or tables.get((None, subject, grade))
+        if table is None:
+            continue
+        rows = order[bounds[i] : bounds[i + 1]]
+        mins, top = table
+        position = np.searchsorted(mins, score[rows], side="right") - 1
+        placed = (position >= 0) & ~np.isnan(score[rows])
+        levels[rows[placed]] = top[position[placed]]
+    return pd.Series(pd.array(levels, dtype="Int64"), index=frame.index).replace(0, pd.NA)
 
 
-def _score(frame: pd.DataFrame, cut_scores: pd.DataFrame | None) -> pd.DataFrame:
+def _score(
+    frame: pd.DataFrame, cut_scores: pd.DataFrame | None, codes: dict[str, np.ndarray]
+) -> pd.DataFrame:
     """Fill performance_level from cut scores and proficient from the level (contract §1)."""
     level = frame["performance_level"]
     if level.isna().any():
-        level = level.fillna(place_levels(frame, cut_scores))
+        level = level.fillna(place_levels(frame, cut_scores, codes))
     proficient = frame["proficient"].fillna((level >= 3).astype("boolean"))
     return frame.assign(performance_level=level, proficient=proficient)
 

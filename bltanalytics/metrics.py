@@ -68,9 +68,10 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     rubric = score_rubric(tables, config)
     staff, activities = tables.get("staff"), tables.get("pd_activities")
     students = tables["students"]
+    # cleaning keeps one row per student, school and year, so rows are students
     enrollment = (
-        students.groupby(["school_id", "school_year", "grade"], sort=True)["student_id"]
-        .nunique()
+        students.groupby(["school_id", "school_year", "grade"], sort=True)
+        .size()
         .rename("n_students")
         .reset_index()
     )

@@ -95,16 +95,24 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def _read_csv_encoded(path: Path, encoding: str) -> pd.DataFrame:
     # Read the header first so every column can be declared as text (ids keep their padding).
     read = pacsv.ReadOptions(encoding=encoding, block_size=1 << 24)
-    parse = pacsv.ParseOptions(newlines_in_values=True)
-    with pacsv.open_csv(path, read_options=read, parse_options=parse) as reader:
+    with pacsv.open_csv(path, read_options=read) as reader:
         names = reader.schema.names
     convert = pacsv.ConvertOptions(
-        column_types={n: pa.string() for n in names},
+        column_types={n: pa.large_string() for n in names},
         strings_can_be_null=True,
         null_values=[""],
         quoted_strings_can_be_null=True,
     )
-    table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    try:  # the fast, parallel parse: no quoted value spans lines
+        table = pacsv.read_csv(path, read_options=read, convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "utf-8" in str(exc).lower():
+            raise
+        # a quoted value with a line break inside: parse again, serially, allowing it
+        parse = pacsv.ParseOptions(newlines_in_values=True)
+        table = pacsv.read_csv(
+            path, read_options=read, parse_options=parse, convert_options=convert
+        )
     return _arrow_to_text_frame(table)
 
 

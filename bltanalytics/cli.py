@@ -170,3 +170,44 @@ def sample(
         file_format=file_format,
     )
     typer.echo(f"wrote a synthetic district to {summary.path}")
+
+
+@app.command()
+@friendly
+def dashboard(
+    name: Annotated[str, typer.Argument(help="Which dashboard: explorer, rubric or presenter.")],
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="District folder to show (default: the sample district)."),
+    ] = None,
+    port: Annotated[int, typer.Option(min=0, help="Port to serve on (0: any free port).")] = 8866,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. 127.0.0.1 = this computer only; 0.0.0.0 = everyone on "
+            "the local network, with no password (see docs/dashboards.md first)."
+        ),
+    ] = "127.0.0.1",
+    mask_names: Annotated[
+        bool, typer.Option("--mask-names", help="Show School A, School B... instead of names.")
+    ] = False,
+    min_n: MinNOption = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open it in a browser tab.")] = False,
+    pool_size: Annotated[
+        int, typer.Option("--pool-size", min=0, help="Kernels kept warm for the next visitor.")
+    ] = 2,
+) -> None:
+    """Serve a Voilà dashboard (explorer, rubric or presenter) until Ctrl-C."""
+    from bltanalytics.dashboards.serve import serve
+
+    code = serve(
+        name,
+        data=data,
+        port=port,
+        host=host,
+        mask_names=mask_names,
+        min_n=min_n,
+        open_browser=open_browser,
+        pool_size=pool_size,
+    )
+    raise typer.Exit(code)

@@ -1,0 +1,336 @@
+"""Rubric board: every school against every indicator, and one school's evidence in detail.
+
+For evaluators. The board is a school x indicator grid, each cell coloured by status AND
+labelled with the status word (:func:`bltanalytics.charts.status_board`). Choosing a school
+shows its six characteristics, each indicator with its value, threshold and status, and for
+computed indicators the numerator and denominator behind the value.
+
+>>> import pandas as pd
+>>> card = pd.DataFrame({"school_id": ["1"], "school_year": ["2025-26"],
+...     "characteristic": ["focus"], "indicator_id": ["C2.list"], "kind": ["computed"],
+...     "numerator": [9.0], "denominator": pd.array([12], "Int64"), "value": [0.75],
+...     "threshold": [0.75], "status": ["met"]})
+>>> indicator_detail(card, school_id="1", school_year="2025-26")[
+...     ["Indicator", "Numerator", "Denominator", "Value", "Threshold", "Status"]].values.tolist()
+[['C2.list', '9', '12', '75%', '75%', 'met']]
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+
+from bltanalytics import charts
+from bltanalytics.config import Config
+from bltanalytics.dashboards.common import (
+    chart_html,
+    config_from_env,
+    data_folder_from_env,
+    dropdown,
+    guarded,
+    html_table,
+    load_metrics,
+    mask_names_from_env,
+    message,
+    page,
+    school_labels,
+)
+from bltanalytics.metrics import Metrics
+from bltanalytics.rubric import RubricSpec, load_rubric
+
+TITLE = "Rubric board: culture of continuous improvement"
+#: schools per page of the board (a district of 1,000 schools is paged, never drawn at once)
+PAGE_SIZE = 30
+RATING_WORDS = {0: "not evident", 1: "emerging", 2: "acceptable", 3: "exemplary"}
+DETAIL_COLUMNS = [
+    "Indicator",
+    "What it looks for",
+    "Kind",
+    "Source",
+    "Numerator",
+    "Denominator",
+    "Value",
+    "Threshold",
+    "Status",
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# Pure functions
+# ------------------------------------------------------------------------------------------------
+
+
+def board_rows(
+    rubric: pd.DataFrame, labels: pd.Series, *, school_year: str, school_ids=None
+) -> pd.DataFrame:
+    """The rubric rows of one year with a ``school_label`` column, ordered by label.
+
+    ``labels``: school label by school_id (:func:`~bltanalytics.dashboards.common.school_labels`);
+    ``school_ids`` restricts the board to those schools (one page of it).
+    """
+    rows = rubric[(rubric["school_year"] == school_year).to_numpy(dtype=bool)]
+    if school_ids is not None:
+        rows = rows[rows["school_id"].isin(list(school_ids)).to_numpy(dtype=bool)]
+    label = rows["school_id"].map(labels).fillna(rows["school_id"]).astype("str")
+    return (
+        rows.assign(school_label=label)
+        .sort_values("school_label", kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def pages(labels: pd.Series, size: int = PAGE_SIZE) -> list[tuple[str, tuple[str, ...]]]:
+    """The board's pages: (``"Schools 1-30: A-F"``-like caption, school ids), in label order.
+
+    >>> pages(pd.Series(["B", "A", "C"], index=["2", "1", "3"]), size=2)
+    [('Schools 1-2 (A to B)', ('1', '2')), ('Schools 3-3 (C to C)', ('3',))]
+    """
+    ordered = labels.sort_values(kind="stable")
+    ids, names = ordered.index.to_numpy(dtype=object), ordered.to_numpy(dtype=object)
+    starts = range(0, len(ordered), size)
+    return [
+        (
+            f"Schools {s + 1}-{min(s + size, len(ordered))} "
+            f"({names[s]} to {names[min(s + size, len(ordered)) - 1]})",
+            tuple(str(i) for i in ids[s : s + size]),
+        )
+        for s in starts
+    ]
+
+
+def _number(value: float) -> str:
+    if pd.isna(value):
+        return ""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def _value_text(kind: str, value: float) -> str:
+    if pd.isna(value):
+        return ""
+    if kind == "rated":
+        return f"{value:.0f} ({RATING_WORDS.get(int(value), '?')})"
+    return f"{value:.0%}"
+
+
+def indicator_detail(
+    rubric: pd.DataFrame,
+    *,
+    school_id: str,
+    school_year: str,
+    spec: RubricSpec | None = None,
+) -> pd.DataFrame:
+    """One school-year's indicators as shown: value, threshold, numerator and denominator.
+
+    Columns :data:`DETAIL_COLUMNS` plus ``characteristic`` and ``status`` (the code, for the
+    colour). Rated indicators show the BLT's rating (``2 (acceptable)``) and no numerator.
+    """
+    spec = spec or load_rubric()
+    texts = {i.id: i.text for i in spec.indicators}
+    sources = {i.id: i.source for i in spec.indicators}
+    rows = rubric[
+        ((rubric["school_id"] == school_id) & (rubric["school_year"] == school_year)).to_numpy(
+            dtype=bool
+        )
+    ].reset_index(drop=True)
+    kind = rows["kind"].astype("str")
+    computed = (kind == "computed").to_numpy()
+    value = [_value_text(k, v) for k, v in zip(kind, rows["value"], strict=True)]
+    threshold = [_value_text(k, v) for k, v in zip(kind, rows["threshold"], strict=True)]
+    numerator = rows["numerator"].astype("float64").map(_number).where(computed, "")
+    denominator = (
+        rows["denominator"].astype("Float64").map(_number).where(computed, "").astype("str")
+    )
+    return pd.DataFrame(
+        {
+            "characteristic": rows["characteristic"].astype("str"),
+            "Indicator": rows["indicator_id"].astype("str"),
+            "What it looks for": rows["indicator_id"].map(texts).fillna("").astype("str"),
+            "Kind": kind,
+            "Source": np.where(
+                computed, rows["indicator_id"].map(sources).fillna(""), "BLT rating"
+            ),
+            "Numerator": numerator.astype("str"),
+            "Denominator": denominator,
+            "Value": pd.Series(value, dtype="str"),
+            "Threshold": pd.Series(threshold, dtype="str"),
+            "Status": rows["status"].map(charts.STATUS_WORDS).fillna(rows["status"]).astype("str"),
+            "status": rows["status"].astype("str"),
+        }
+    ).astype({"Source": "str"})
+
+
+def characteristic_summary(
+    rubric_summary: pd.DataFrame, *, school_id: str, school_year: str
+) -> dict[str, str]:
+    """``{characteristic: "3 of 4 indicators with data met (5 in all)"}`` for one school-year."""
+    rows = rubric_summary[
+        (
+            (rubric_summary["school_id"] == school_id)
+            & (rubric_summary["school_year"] == school_year)
+        ).to_numpy(dtype=bool)
+    ]
+    return {
+        c: f"{m} of {d} indicators with data met ({n} in all)"
+        for c, m, d, n in zip(
+            rows["characteristic"],
+            rows["n_met"],
+            rows["n_with_data"],
+            rows["n_indicators"],
+            strict=True,
+        )
+    }
+
+
+def _chip(status: str, word: str) -> str:
+    color = charts.STATUS_COLORS.get(status, "#FFFFFF")
+    ink = "white" if status in ("met", "not_met") else "black"
+    return (
+        f'<span class="blt-chip" style="background:{color};color:{ink}">{html.escape(word)}</span>'
+    )
+
+
+def detail_html(
+    detail: pd.DataFrame, summary: dict[str, str], spec: RubricSpec | None = None
+) -> str:
+    """The six characteristics, each with its roll-up line and its indicators' table."""
+    spec = spec or load_rubric()
+    parts = []
+    for number, characteristic in enumerate(spec.characteristics, start=1):
+        rows = detail[detail["characteristic"] == characteristic.id]
+        chips = [_chip(st, w) for st, w in zip(rows["status"], rows["Status"], strict=True)]
+        table = html_table(rows[DETAIL_COLUMNS].assign(Status=chips), html_columns=("Status",))
+        rollup = html.escape(summary.get(characteristic.id, "no indicators"))
+        parts.append(
+            f'<section class="blt-characteristic" data-characteristic="{characteristic.id}">'
+            f"<h3>{number}. {html.escape(characteristic.id.replace('_', ' ').capitalize())}: "
+            f"{html.escape(characteristic.title)}</h3>"
+            f'<p class="blt-note">{rollup}</p>'
+            f"{table}</section>"
+        )
+    return "".join(parts)
+
+
+def status_legend(config: Config | None = None) -> str:
+    """The status words with their colours, as shown on the board."""
+    config = config or Config()
+    chips = " ".join(_chip(s, w) for s, w in charts.STATUS_WORDS.items())
+    return (
+        f'<p class="blt-note">{chips} — "approaching": within '
+        f'{config.approaching_band:.0%} below the threshold; "too few": '
+        f'{config.insufficient_max} or fewer responses or records to judge; "no data": '
+        "nothing to count (table absent, nothing recorded, or no BLT rating).</p>"
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The widget
+# ------------------------------------------------------------------------------------------------
+
+
+class RubricBoard:
+    """The board's widgets and callbacks; :attr:`widget` is what the notebook displays."""
+
+    def __init__(self, metrics: Metrics, *, mask_names: bool, config: Config) -> None:
+        self.metrics = metrics
+        self.config = config
+        self.spec = load_rubric()
+        self.labels = school_labels(metrics.schools, mask=mask_names)
+        scored = self.labels.index.isin(metrics.rubric["school_id"].unique())
+        self.labels = self.labels[scored]
+        years = sorted(metrics.rubric["school_year"].unique().tolist())
+        self.pages = pages(self.labels)
+        school_options = sorted(zip(self.labels.tolist(), self.labels.index.tolist(), strict=True))
+        self.year = dropdown(
+            "Year", years, years[-1] if years else None, css_class="blt-year", width="170px"
+        )
+        self.page = dropdown(
+            "Board",
+            [(c, i) for i, (c, _) in enumerate(self.pages)],
+            css_class="blt-page",
+            width="420px",
+        )
+        self.page.layout.display = "flex" if len(self.pages) > 1 else "none"
+        self.school = dropdown("School", school_options, css_class="blt-school", width="340px")
+        self.board = widgets.HTML()
+        self.board.add_class("blt-board")
+        self.detail_chart = widgets.HTML()
+        self.detail_chart.add_class("blt-detail-chart")
+        self.detail = widgets.HTML()
+        self.detail.add_class("blt-detail")
+        self._shown: dict[str, tuple] = {}
+        self.widget = page(
+            TITLE,
+            [
+                widgets.HBox([self.year, self.page], layout=widgets.Layout(gap="6px 14px")),
+                widgets.HTML(status_legend(config)),
+                self.board,
+                widgets.HTML("<h3>One school's evidence</h3>"),
+                self.school,
+                self.detail_chart,
+                self.detail,
+            ],
+            css_class="blt-rubric",
+        )
+        for control in (self.year, self.page, self.school):
+            control.observe(self._render, names="value")
+        if school_options and years:
+            self._render()
+        else:
+            self.board.value = message("No rubric results to show.", kind="info").value
+
+    def _render(self, change=None) -> None:
+        year, school = self.year.value, self.school.value
+        if year is None or school is None:
+            return
+        page_ids = self.pages[self.page.value or 0][1]
+        board_key = (year, page_ids)
+        if self._shown.get("board") != board_key:
+            self._shown["board"] = board_key
+            rows = board_rows(
+                self.metrics.rubric, self.labels, school_year=year, school_ids=page_ids
+            )
+            chart = charts.status_board(rows, title=f"Rubric status by school, {year}")
+            self.board.value = chart_html(chart)
+        detail_key = (year, school)
+        if self._shown.get("detail") != detail_key:
+            self._shown["detail"] = detail_key
+            label = self.labels.get(school, school)
+            detail = indicator_detail(
+                self.metrics.rubric, school_id=school, school_year=year, spec=self.spec
+            )
+            summary = characteristic_summary(
+                self.metrics.rubric_summary, school_id=school, school_year=year
+            )
+            self.detail.value = detail_html(detail, summary, self.spec)
+            computed = self.metrics.rubric[
+                (
+                    (self.metrics.rubric["school_id"] == school)
+                    & (self.metrics.rubric["school_year"] == year)
+                    & (self.metrics.rubric["kind"] == "computed")
+                ).to_numpy(dtype=bool)
+            ]
+            chart = charts.indicator_values(
+                computed, title=f"{label}, {year}: computed indicators against their thresholds"
+            )
+            self.detail_chart.value = chart_html(chart)
+
+
+def build_rubric_board(
+    folder=None, *, mask_names: bool | None = None, config: Config | None = None
+) -> widgets.Widget:
+    """The rubric board widget for a district folder (default: ``$BLT_DATA`` or the sample).
+
+    The folder is read once per kernel; a folder that fails validation gives a plain message.
+    """
+    folder = data_folder_from_env() if folder is None else folder
+    mask_names = mask_names_from_env() if mask_names is None else mask_names
+    config = config or config_from_env()
+
+    def build() -> widgets.Widget:
+        metrics = load_metrics(folder, config)
+        return RubricBoard(metrics, mask_names=mask_names, config=config).widget
+
+    return guarded(build, title=TITLE)

@@ -1,0 +1,261 @@
+"""Serve one dashboard with standalone Voilà (``bltanalytics dashboard NAME``).
+
+Voilà runs as its own process (never as a Jupyter server extension), serving exactly one
+notebook of ``notebooks/dashboards/``: bound to 127.0.0.1 unless asked otherwise, code and
+tracebacks hidden, no browser opened unless asked, the page template stripped of CDN assets
+(``share/voila/templates/bltdash``) so it renders with no network, and kernels preheated so a
+page answers from a kernel that has already read the data.
+
+>>> args = voila_arguments("explorer", port=8866)
+>>> "--Voila.ip=127.0.0.1" in args and "--show_tracebacks=False" in args
+True
+>>> voila_environment(data="/srv/d", mask_names=True, environ={})["BLT_MASK_NAMES"]
+'1'
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import bltanalytics
+from bltanalytics.config import Config
+from bltanalytics.errors import BltError
+
+#: Environment variables the launcher sets for Voilà and so for its kernels.
+DATA_ENV = "BLT_DATA"
+MASK_ENV = "BLT_MASK_NAMES"
+MIN_N_ENV = "BLT_MIN_N"
+METRICS_ENV = "BLT_METRICS"
+
+#: dashboard name -> notebook file in :data:`NOTEBOOK_DIR`
+DASHBOARDS: dict[str, str] = {
+    "explorer": "explorer.ipynb",
+    "rubric": "rubric_board.ipynb",
+    "presenter": "presenter.ipynb",
+}
+NOTEBOOK_DIR = Path(bltanalytics.__file__).resolve().parents[1] / "notebooks" / "dashboards"
+#: The synthetic district shipped with the repository: the default, so a dashboard runs anywhere.
+SAMPLE_DISTRICT = Path(bltanalytics.__file__).resolve().parents[1] / "data" / "sample"
+#: a Jupyter data directory holding the ``bltdash`` Voilà template (found through JUPYTER_PATH)
+TEMPLATE_ROOT = Path(__file__).resolve().parent / "share"
+TEMPLATE = "bltdash"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8866
+#: preheated kernels kept ready (each holds the metrics of the district in memory)
+DEFAULT_POOL_SIZE = 2
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: the only front-end extensions a dashboard needs (Voilà's widget manager and ipywidgets'
+#: controls); others installed for JupyterLab (jupytext...) are not loaded into the page
+FRONTEND_EXTENSIONS = ("@voila-dashboards/widgets-manager8", "@jupyter-widgets/jupyterlab-manager")
+#: a kernel left by a closed page is shut down after this many idle seconds
+CULL_IDLE_SECONDS = 900
+
+PRIVACY_WARNING = (
+    "WARNING: the dashboard is reachable by anyone who can reach {url} on this network, "
+    "with no password. It shows suppressed aggregates only, but school names are visible unless "
+    "you pass --mask-names. Stop it (Ctrl-C) when the session ends."
+)
+
+
+def notebook_path(name: str) -> Path:
+    """The notebook of dashboard ``name`` (``explorer``, ``rubric`` or ``presenter``)."""
+    if name not in DASHBOARDS:
+        raise BltError(f"no dashboard named {name!r}; choose one of: {', '.join(DASHBOARDS)}")
+    path = NOTEBOOK_DIR / DASHBOARDS[name]
+    if not path.is_file():
+        raise BltError(
+            f"the dashboard notebook {path} is missing; the dashboards run from a checkout of the "
+            "repository (pip install -e .)"
+        )
+    return path
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A TCP port that is free on ``host`` right now (for tests and ``--port 0``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def voila_arguments(
+    name: str,
+    *,
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
+    open_browser: bool = False,
+    pool_size: int = DEFAULT_POOL_SIZE,
+) -> list[str]:
+    """The command line that serves dashboard ``name`` with standalone Voilà."""
+    notebook = NOTEBOOK_DIR / DASHBOARDS[name] if name in DASHBOARDS else notebook_path(name)
+    args = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        f"--port={port}",
+        f"--Voila.ip={host}",
+        "--Voila.port_retries=0",
+        f"--Voila.root_dir={NOTEBOOK_DIR}",
+        f"--template={TEMPLATE}",
+        "--theme=light",
+        "--show_tracebacks=False",
+        "--strip_sources=True",
+        f"--Voila.open_browser={open_browser}",
+        "--VoilaConfiguration.extension_allowlist="
+        + repr(list(FRONTEND_EXTENSIONS)).replace("'", '"'),
+        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
+        "--MappingKernelManager.cull_interval=60",
+    ]
+    if pool_size > 0:
+        args += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
+    if not open_browser:
+        args.append("--no-browser")
+    return args
+
+
+def voila_environment(
+    *,
+    data: str | Path | None = None,
+    mask_names: bool = False,
+    min_n: int | None = None,
+    metrics: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of the Voilà process; its kernels inherit it.
+
+    ``BLT_DATA`` (absolute path, or unset for the sample district), ``BLT_MASK_NAMES``,
+    ``BLT_MIN_N``, ``BLT_METRICS`` (the prepared metrics, if any) and ``JUPYTER_PATH`` with the
+    template directory first.
+    """
+    env = dict(os.environ if environ is None else environ)
+    for name in (DATA_ENV, MIN_N_ENV, METRICS_ENV):
+        env.pop(name, None)
+    if data is not None:
+        env[DATA_ENV] = str(Path(data).expanduser().resolve())
+    if metrics is not None:
+        env[METRICS_ENV] = str(Path(metrics).resolve())
+    env[MASK_ENV] = "1" if mask_names else "0"
+    if min_n is not None:
+        env[MIN_N_ENV] = str(int(min_n))
+    paths = [str(TEMPLATE_ROOT), *[p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]]
+    env["JUPYTER_PATH"] = os.pathsep.join(paths)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def dashboard_url(host: str, port: int) -> str:
+    """Where to point a browser (``0.0.0.0`` is shown as this machine's name)."""
+    shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
+    return f"http://{shown}:{port}/"
+
+
+@dataclass
+class RunningDashboard:
+    """A Voilà process started by :func:`start`, and the folder of metrics prepared for it."""
+
+    name: str
+    url: str
+    process: subprocess.Popen
+    workdir: Path
+    problem: str | None = None
+
+    def stop(self, timeout: float = 15) -> int:
+        """Stop Voilà (it shuts its kernels down) and remove the prepared metrics."""
+        try:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+            return self.process.wait()
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def config_for(min_n: int | None) -> Config:
+    """The policy settings of a served dashboard (the launcher and its kernels agree on them)."""
+    return Config() if min_n is None else Config(min_n=int(min_n))
+
+
+def start(
+    name: str,
+    *,
+    data: str | Path | None = None,
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
+    mask_names: bool = False,
+    min_n: int | None = None,
+    open_browser: bool = False,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    quiet: bool = False,
+) -> RunningDashboard:
+    """Read the district once, then start Voilà for dashboard ``name`` in the background.
+
+    The metrics are computed here and written to a private temporary folder that the kernels
+    re-load (``$BLT_METRICS``); a folder whose tables fail validation still starts, and every
+    page shows the plain message (also in :attr:`RunningDashboard.problem`). ``data`` defaults
+    to the sample district; ``port=0`` picks a free port. Call ``.stop()`` when done.
+    """
+    from bltanalytics.dashboards.common import prepare_metrics
+
+    notebook = notebook_path(name)
+    folder = SAMPLE_DISTRICT if data is None else Path(data).expanduser()
+    if not folder.is_dir():
+        raise BltError(f"the data folder {folder} does not exist or is not a folder")
+    config = config_for(min_n)
+    workdir = Path(tempfile.mkdtemp(prefix="bltanalytics-dashboard-"))
+    prepared: Path | None = workdir / "metrics"
+    problem = None
+    try:
+        prepare_metrics(folder, config, prepared)
+    except BltError as exc:
+        problem, prepared = str(exc), None
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    if port == 0:
+        port = free_port(DEFAULT_HOST if host in ("0.0.0.0", "::") else host)
+    args = voila_arguments(
+        name, port=port, host=host, open_browser=open_browser, pool_size=pool_size
+    )
+    env = voila_environment(data=folder, mask_names=mask_names, min_n=min_n, metrics=prepared)
+    output = subprocess.DEVNULL if quiet else None
+    try:
+        process = subprocess.Popen(args, cwd=notebook.parent, env=env, stdout=output, stderr=output)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return RunningDashboard(name, dashboard_url(host, port), process, workdir, problem)
+
+
+def serve(name: str, **options) -> int:
+    """Start dashboard ``name`` and wait until Voilà stops (Ctrl-C or SIGTERM); exit code."""
+    host = options.get("host", DEFAULT_HOST)
+    running = start(name, **options)
+    if running.problem:
+        print(f"warning: {running.problem}\n(the page will show this message)", flush=True)
+    print(f"serving the {name} dashboard at {running.url} (Ctrl-C to stop)", flush=True)
+    if host not in LOCAL_HOSTS:
+        print(PRIVACY_WARNING.format(url=running.url), flush=True)
+
+    def on_sigterm(signum, frame):  # stop Voilà (and its kernels), then let wait() return
+        running.process.terminate()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        return running.process.wait()
+    except KeyboardInterrupt:
+        return running.stop()
+    finally:
+        running.stop()
+        signal.signal(signal.SIGTERM, previous)

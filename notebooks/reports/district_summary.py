@@ -1,0 +1,72 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # District summary: every school side by side
+#
+# For evaluators: the rubric status of every school, All Students proficiency and the widest
+# gap of each school, and professional-learning participation. Each section opens with one
+# sentence that reads the figures, then a chart and a table with the same figures. `*` marks a
+# figure that is not shown to protect students' privacy. `docs/report_contents.md` explains
+# every section.
+
+# %%
+from bltanalytics import report
+
+# %% tags=["parameters"]
+school_year: str = ""  # empty: the latest year with data
+data_dir: str = ""  # district folder; empty: the bundled sample district
+metrics_dir: str = ""  # metrics export to read instead of recomputing (the batch runner passes one)
+min_n: int = 10  # smallest student group whose figures are shown (used when computing)
+
+# %%
+metrics = report.load(data_dir, metrics_dir, min_n)
+year = report.resolve_year(metrics, "", school_year)
+
+# %% [markdown]
+# ## Schools at a glance
+
+# %%
+report.district_overview(metrics, year)
+
+# %% [markdown]
+# ## Rubric status by school
+
+# %%
+report.district_scorecard(metrics, year)
+
+# %% [markdown]
+# ## Achievement by school
+
+# %%
+report.district_achievement(metrics, year)
+
+# %% [markdown]
+# ## Largest gaps by school
+
+# %%
+report.district_gaps(metrics, year)
+
+# %% [markdown]
+# ## Professional-learning participation by school
+
+# %%
+report.district_learning(metrics, year)
+
+# %% [markdown]
+# ## Data-quality notes by school
+
+# %%
+report.district_data_quality(metrics)

@@ -1,0 +1,85 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # School report for the Building Leadership Team
+#
+# One school and one school year: who is reaching proficiency, how the teacher teams' cycles
+# went, where the school stands on the Culture of Continuous Improvement rubric, and how staff
+# took part in professional learning. Each section opens with one sentence that reads the
+# figures, then a chart and a table with the same figures. `*` marks a figure that is not shown
+# to protect students' privacy. `docs/report_contents.md` explains every section.
+
+# %%
+from bltanalytics import report
+
+# %% tags=["parameters"]
+school_id: str = "0101"  # school to report on (ids are text: "0101")
+school_year: str = ""  # empty: the latest year with data
+data_dir: str = ""  # district folder; empty: the bundled sample district
+metrics_dir: str = ""  # metrics export to read instead of recomputing (the batch runner passes one)
+min_n: int = 10  # smallest student group whose figures are shown (used when computing)
+
+# %%
+metrics = report.load(data_dir, metrics_dir, min_n)
+year = report.resolve_year(metrics, school_id, school_year)
+
+# %% [markdown]
+# ## Overview
+
+# %%
+report.overview(metrics, school_id, year)
+
+# %% [markdown]
+# ## Achievement by student group
+
+# %%
+report.achievement(metrics, school_id, year)
+
+# %% [markdown]
+# ## Trend across terms and years
+
+# %%
+report.trend(metrics, school_id, year)
+
+# %% [markdown]
+# ## Teacher-team five-step cycles
+
+# %%
+report.team_cycles(metrics, school_id, year)
+
+# %% [markdown]
+# ## Rubric scorecard
+
+# %%
+report.scorecard(metrics, school_id, year)
+
+# %% [markdown]
+# ## Walk-throughs and fidelity
+
+# %%
+report.walkthroughs(metrics, school_id, year)
+
+# %% [markdown]
+# ## Professional learning
+
+# %%
+report.learning(metrics, school_id, year)
+
+# %% [markdown]
+# ## Data-quality notes
+
+# %%
+report.data_quality(metrics, school_id)

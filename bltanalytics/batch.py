@@ -602,12 +602,14 @@ def run_reports(
     results: dict[str, JobResult] = {}
     todo: list[tuple[ReportJob, str]] = []
     for job in jobs:
+        paths = _Paths(out, job.key)
         try:
             fingerprint = job_fingerprint(job, hashes)
         except OSError as exc:  # a missing notebook or input: this job cannot run
             results[job.key] = _failed_before_running(job, exc)
+            for stale in (paths.notebook, paths.html, paths.fingerprint):
+                stale.unlink(missing_ok=True)  # as for any failure: no report that is not current
             continue
-        paths = _Paths(out, job.key)
         if not force and _is_up_to_date(paths, fingerprint):
             results[job.key] = JobResult(
                 job.key, job.title, "skipped", notebook=paths.notebook, html=paths.html

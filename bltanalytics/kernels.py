@@ -573,8 +573,8 @@ class WarmKernel:
         register_warm_engine()
         notebook = Path(notebook)
         with self._lock:
-            self.prepare(cwd if cwd is not None else notebook.resolve().parent)
             try:
+                self.prepare(cwd if cwd is not None else notebook.resolve().parent)
                 nb = papermill.execute_notebook(
                     str(notebook),
                     str(output),

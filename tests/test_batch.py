@@ -231,8 +231,12 @@ def test_jobs_that_cannot_start_fail_alone_and_are_reported(tmp_path, files):
         ReportJob("no_input", notebook, inputs=[tmp_path / "absent.csv"]),
         ReportJob("no_notebook", tmp_path / "absent.ipynb"),
     ]
+    stale = [tmp_path / "out" / "no_input.html", tmp_path / "out" / "no_input.ipynb"]
+    for path in stale:  # a report from an earlier run, no longer current
+        atomic_write_text(path, "old")
     summary = run_reports(jobs, tmp_path / "out", progress=False)
     assert statuses(summary) == {"no_input": "failed", "no_notebook": "failed"}
+    assert [path for path in stale if path.exists()] == []
     assert all(r.reason.startswith("FileNotFoundError:") for r in summary.results)
     assert "absent.csv" in summary.results[0].reason
     document = json.loads((tmp_path / "out" / "run.json").read_text())

@@ -103,7 +103,7 @@ _ASSESSMENT_NEEDS = ("student_id", "school_id", "school_year", "term", "subject"
 _STUDENT_NEEDS = ("student_id", "school_id", "school_year")
 
 # Largest key space handled with dense arrays; beyond it keys are compacted by hashing.
-_DENSE_LIMIT = 1 << 25
+_DENSE_LIMIT = 1 << 24
 
 
 def achievement(
@@ -314,8 +314,8 @@ def _compact(keys: np.ndarray, space: float) -> tuple[np.ndarray, np.ndarray]:
         seen = np.zeros(int(space), dtype=bool)
         seen[keys] = True
         distinct = np.flatnonzero(seen)
-        renumber = np.cumsum(seen, dtype=np.int64) - 1
-        return renumber[keys], distinct
+        renumber = np.cumsum(seen, dtype=np.int32) - 1
+        return renumber[keys].astype(np.int64), distinct
     codes, distinct = pd.factorize(keys, sort=True)
     return codes.astype(np.int64), np.asarray(distinct, dtype=np.int64)
 

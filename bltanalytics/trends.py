@@ -53,7 +53,9 @@ COMPARISONS: tuple[str, ...] = ("fall_to_spring", "year_over_year")
 _SERIES = ("school_id", "subject", "grade", "dimension", "group")
 _NEEDS = (*_SERIES, "school_year", "term", "pct_proficient", "suppressed")
 _YEAR = re.compile(r"^(\d{4})-\d{2}$")
-_DENSE_LIMIT = 1 << 25
+# Key spaces up to this size (or _DENSE_FACTOR x the rows) use a lookup array, else a hash index.
+_DENSE_LIMIT = 1 << 24
+_DENSE_FACTOR = 4
 
 
 def trends(achievement: pd.DataFrame) -> pd.DataFrame:
@@ -110,7 +112,8 @@ def trends(achievement: pd.DataFrame) -> pd.DataFrame:
     rows_known = np.flatnonzero(known_term)
     key = (series[rows_known] * n_year_slots + year[rows_known]) * n_terms + term[rows_known]
     space = (int(series.max()) + 1) * n_year_slots * n_terms
-    if space <= max(_DENSE_LIMIT, 4 * len(key)):
+    dense = space <= max(_DENSE_LIMIT, _DENSE_FACTOR * len(key))
+    if dense:
         slot = np.full(space + n_terms * 2 + 1, -1, dtype=np.int64)
         slot[key] = rows_known
         duplicated = np.bincount(key, minlength=1).max() > 1
@@ -125,7 +128,7 @@ def trends(achievement: pd.DataFrame) -> pd.DataFrame:
 
     def partner(wanted: np.ndarray) -> np.ndarray:
         """The row holding each wanted key, or -1."""
-        if space <= max(_DENSE_LIMIT, 4 * len(key)):
+        if dense:
             return slot[wanted]
         found = index.get_indexer(wanted)
         return np.where(found >= 0, rows_known[np.maximum(found, 0)], -1)

@@ -483,3 +483,18 @@ def test_privacy_properties(district, min_n):
         all_pct.loc[has_gap, "gap_pp"],
         all_pct.loc[has_gap, "pct_proficient"] - all_pct.loc[has_gap, "pct_proficient_all"],
     )
+
+
+def test_hash_paths_give_the_same_table(school, monkeypatch):
+    """Very large key spaces are compacted by hashing instead of arrays: same answer."""
+    import bltanalytics.achievement as module
+    import bltanalytics.suppression as suppression
+
+    tests = pd.concat(
+        [school[0], school[0].assign(term="Fall"), school[0].assign(school_id="0001")],
+        ignore_index=True,
+    )
+    expected = achievement(tests, school[1])
+    monkeypatch.setattr(module, "_DENSE_LIMIT", 1)
+    monkeypatch.setattr(suppression, "_DENSE_LIMIT", 1)
+    pd.testing.assert_frame_equal(achievement(tests, school[1]), expected)

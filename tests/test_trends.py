@@ -205,3 +205,21 @@ def test_errors_name_the_problem():
 def test_empty_input():
     out = trends(published([("2025-26", "Fall", 1.0)]).iloc[:0])
     assert len(out) == 0 and list(out.columns) == TREND_COLUMNS
+
+
+def test_hash_path_gives_the_same_table(monkeypatch):
+    import bltanalytics.trends as module
+
+    frame = pd.concat(
+        [
+            published([("2024-25", "Fall", 40.0), ("2025-26", "Fall", 30.0)], group=g)
+            for g in ("A", "B")
+        ]
+        + [published([("2025-26", "Fall", None), ("2025-26", "Spring", 60.0)])],
+        ignore_index=True,
+    )
+    expected = trends(frame)
+    assert len(expected) == 3
+    monkeypatch.setattr(module, "_DENSE_LIMIT", 0)
+    monkeypatch.setattr(module, "_DENSE_FACTOR", 0)
+    pd.testing.assert_frame_equal(trends(frame), expected)

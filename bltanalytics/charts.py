@@ -460,7 +460,7 @@ def school_subject_bars(
     'subject'
     """
     subjects = frame["subject"].drop_duplicates().tolist()
-    panel = max(110, min(200, (MAX_WIDTH - 260) // max(len(subjects), 1) - 12))
+    panel = max(100, min(200, (MAX_WIDTH - 310) // max(len(subjects), 1) - 14))
     data = frame.assign(plot_or_zero=frame["plot"].fillna(0.0))
     base = alt.Chart().encode(
         y=alt.Y(
@@ -599,7 +599,7 @@ def status_grid(
                 labelBaseline="bottom",
                 labelExpr="split(datum.label, ' ')",
                 labelFontSize=11,
-                labelLimit=78,
+                labelLimit=68,
                 labelLineHeight=13,
                 labelPadding=4 + 13 * (n_lines - 1),
                 ticks=False,
@@ -627,7 +627,7 @@ def status_grid(
     summary = ", ".join(f"{counts.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_COLORS)
     text = description or (f"{title}: {len(rows)} indicators by {len(columns)} columns; {summary}.")
     return (cells + words).properties(
-        title=title, description=text, width=alt.Step(80), height=alt.Step(22)
+        title=title, description=text, width=alt.Step(70), height=alt.Step(22)
     )
 
 

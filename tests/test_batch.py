@@ -42,9 +42,20 @@ def kernel_processes() -> list[psutil.Process]:
     return found
 
 
-def assert_no_kernels_left() -> None:
-    psutil.wait_procs(kernel_processes(), timeout=10)
-    assert kernel_processes() == []
+@pytest.fixture
+def assert_no_kernels_left():
+    """A check that no kernel started during the test is still running (others may be)."""
+    before = {process.pid for process in kernel_processes()}
+
+    def check() -> None:
+        def started_here() -> list[psutil.Process]:
+            return [p for p in kernel_processes() if p.pid not in before]
+
+        psutil.wait_procs(started_here(), timeout=10)
+        assert started_here() == []
+
+    yield check
+    check()
 
 
 def leftovers(out: Path) -> list[str]:
@@ -268,7 +279,7 @@ def check_report(out: Path, key: str, school: str, title: str) -> None:
 
 
 @pytest.mark.slow
-def test_warm_run_isolates_failures_and_resumes(tmp_path):
+def test_warm_run_isolates_failures_and_resumes(tmp_path, assert_no_kernels_left):
     out = tmp_path / "reports"
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text("n\n1\n", encoding="utf-8")
@@ -328,7 +339,7 @@ def test_warm_run_isolates_failures_and_resumes(tmp_path):
 
 
 @pytest.mark.slow
-def test_fresh_kernels_mode_gives_the_same_files(tmp_path):
+def test_fresh_kernels_mode_gives_the_same_files(tmp_path, assert_no_kernels_left):
     out = tmp_path / "reports"
     jobs = [toy_job("0101", title="Oak"), toy_job("FAIL")]
     summary = run_reports(jobs, out, workers=2, fresh_kernels=True, progress=False)
@@ -352,7 +363,9 @@ def dask_cluster():
 
 
 @pytest.mark.slow
-def test_dask_cluster_runs_the_same_jobs_with_the_same_rules(tmp_path, dask_cluster):
+def test_dask_cluster_runs_the_same_jobs_with_the_same_rules(
+    tmp_path, dask_cluster, assert_no_kernels_left
+):
     out = tmp_path / "reports"
     jobs = [toy_job("0101", title="Oak"), toy_job("0202", title="Elm"), toy_job("FAIL")]
     address = dask_cluster.scheduler_address

@@ -63,12 +63,17 @@ from bltanalytics.export import notebook_to_html
 from bltanalytics.kernels import KernelPool, WarmKernel, run_fresh
 
 __all__ = [
+    "InputHashes",
     "JobResult",
     "ReportJob",
     "RunSummary",
-    "InputHashes",
+    "WarmKernelsPlugin",
     "atomic_write_text",
+    "execute_job",
+    "failure_reason",
+    "index_html",
     "job_fingerprint",
+    "run_json",
     "run_reports",
 ]
 
@@ -360,8 +365,13 @@ def failure_reason(exc: BaseException) -> str:
 
 
 def _keep_failed_notebook(scratch: Path, paths: _Paths, reason: str) -> Path | None:
-    """Move the notebook of a failed run to ``failed/<key>.ipynb``, noting the reason."""
+    """Move the notebook of a failed run to ``failed/<key>.ipynb``, noting the reason.
+
+    Returns None (and removes an older run's failed notebook) when the run left no notebook,
+    e.g. when its kernel could not start.
+    """
     if not scratch.exists():
+        paths.failed.unlink(missing_ok=True)
         return None
     try:
         nb = nbformat.read(scratch, as_version=4)

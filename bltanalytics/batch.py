@@ -215,7 +215,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     The text goes to a temporary file in the same folder, which then replaces ``path``
     (``os.replace`` is atomic within one filesystem).
 
-    >>>     >>> target = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "a.txt"
     >>> atomic_write_text(target, "whole")
     >>> target.read_text()
     'whole'
@@ -250,7 +251,8 @@ class InputHashes:
     each file is hashed once per run, and not again in a later run while its size and
     modification time are unchanged.
 
-    >>>     >>> f = Path(tempfile.mkdtemp()) / "achievement.csv"
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "achievement.csv"
     >>> _ = f.write_text("school_id,n\\n0101,12\\n")
     >>> InputHashes().sha256(f) == hashlib.sha256(f.read_bytes()).hexdigest()
     True
@@ -285,7 +287,8 @@ def job_fingerprint(job: ReportJob, hashes: InputHashes | None = None) -> str:
 
     Raises FileNotFoundError if the notebook or an input file is missing.
 
-    >>>     >>> nb = Path(tempfile.mkdtemp()) / "r.ipynb"
+    >>> import tempfile
+    >>> nb = Path(tempfile.mkdtemp()) / "r.ipynb"
     >>> _ = nb.write_text("{}")
     >>> a = job_fingerprint(ReportJob("s", nb, {"school_id": "0101"}))
     >>> a == job_fingerprint(ReportJob("s", nb, {"school_id": "0101"}))

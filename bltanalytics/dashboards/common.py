@@ -67,9 +67,12 @@ DASHBOARD_CSS = """
 .blt-dash .blt-chip { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 14px;
   border: 1px solid #888; white-space: nowrap; }
 .blt-dash figure { margin: 4px 0; max-width: 760px; }
+.blt-dash .blt-board figure { max-width: 1300px; }
 .blt-dash figcaption { font-size: 13px; color: #444; }
 .blt-dash a.blt-download { font-size: 15px; font-weight: bold; }
 .blt-dash .widget-dropdown > select, .blt-dash .widget-label { font-size: 15px; }
+.blt-dash .widget-hbox > .widget-dropdown { margin: 3px 16px 3px 0; }
+.blt-dash .widget-hbox > .widget-html { margin-right: 28px; }
 </style>
 """
 

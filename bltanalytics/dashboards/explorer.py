@@ -380,9 +380,9 @@ class Explorer:
         )
         controls = widgets.HBox(
             [self.school, self.year, self.term, self.subject, self.grade, self.dimension],
-            layout=widgets.Layout(flex_flow="row wrap", gap="6px 14px"),
+            layout=widgets.Layout(flex_flow="row wrap"),
         )
-        wrap = widgets.Layout(flex_flow="row wrap", gap="8px 24px", align_items="flex-start")
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
         self.widget = page(
             TITLE,
             [

@@ -73,7 +73,8 @@ PRESENTER_CSS = """
 .blt-presenter .blt-slide .blt-kicker { font-size: 22px; color: #555; margin: 0; }
 .blt-presenter .blt-slide ul { margin: 8px 0 16px 0; padding-left: 32px; }
 .blt-presenter .blt-slide li { font-size: 28px; line-height: 1.4; margin-bottom: 6px; }
-.blt-presenter .blt-slide figure svg { width: 100%; max-width: 1100px; height: auto; }
+.blt-presenter .blt-slide figure { max-width: 1100px; }
+.blt-presenter .blt-slide figure svg { width: 100%; height: auto; }
 .blt-presenter .blt-slide figcaption { font-size: 16px; max-width: 1100px; }
 .blt-presenter .blt-slide table.blt-table { font-size: 22px; }
 .blt-presenter .blt-counter { font-size: 22px; padding: 0 16px; }
@@ -387,9 +388,7 @@ class Presenter:
                 widgets.HTML(PRESENTER_CSS),
                 widgets.HBox(
                     [self.school, self.year, nav],
-                    layout=widgets.Layout(
-                        flex_flow="row wrap", gap="6px 18px", align_items="center"
-                    ),
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
                 ),
                 self.slide,
             ],

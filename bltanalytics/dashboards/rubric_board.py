@@ -44,6 +44,8 @@ from bltanalytics.rubric import RubricSpec, load_rubric
 TITLE = "Rubric board: culture of continuous improvement"
 #: schools per page of the board (a district of 1,000 schools is paged, never drawn at once)
 PAGE_SIZE = 30
+#: pixels per indicator column on the board (room for the word "approaching")
+BOARD_CELL_WIDTH = 64
 RATING_WORDS = {0: "not evident", 1: "emerging", 2: "acceptable", 3: "exemplary"}
 DETAIL_COLUMNS = [
     "Indicator",
@@ -80,6 +82,20 @@ def board_rows(
         .sort_values("school_label", kind="stable")
         .reset_index(drop=True)
     )
+
+
+def board_charts(rows: pd.DataFrame, school_year: str) -> list:
+    """Two boards: the indicators computed from data, then those the BLT rates.
+
+    Split so each cell is wide enough for its status word (``approaching``) at a readable size.
+    """
+    out = []
+    for kind, what in (("computed", "computed from data"), ("rated", "rated by the BLT")):
+        part = rows[(rows["kind"] == kind).to_numpy(dtype=bool)]
+        if len(part):
+            chart = charts.status_board(part, title=f"Indicators {what}, {school_year}")
+            out.append(chart.properties(width=BOARD_CELL_WIDTH * part["indicator_id"].nunique()))
+    return out
 
 
 def pages(labels: pd.Series, size: int = PAGE_SIZE) -> list[tuple[str, tuple[str, ...]]]:
@@ -264,7 +280,7 @@ class RubricBoard:
         self.widget = page(
             TITLE,
             [
-                widgets.HBox([self.year, self.page], layout=widgets.Layout(gap="6px 14px")),
+                widgets.HBox([self.year, self.page]),
                 widgets.HTML(status_legend(config)),
                 self.board,
                 widgets.HTML("<h3>One school's evidence</h3>"),
@@ -292,8 +308,7 @@ class RubricBoard:
             rows = board_rows(
                 self.metrics.rubric, self.labels, school_year=year, school_ids=page_ids
             )
-            chart = charts.status_board(rows, title=f"Rubric status by school, {year}")
-            self.board.value = chart_html(chart)
+            self.board.value = "".join(chart_html(chart) for chart in board_charts(rows, year))
         detail_key = (year, school)
         if self._shown.get("detail") != detail_key:
             self._shown["detail"] = detail_key

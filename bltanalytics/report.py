@@ -928,7 +928,7 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
     improved = mine["pct_improved"]
     improved_show = display_labels(improved.to_numpy(), improved.isna().to_numpy(), **codes)
     pre_show.index = post_show.index = improved_show.index = mine.index
-    change, _ = _difference(pre, pre_show, post, post_show)
+    change, change_nearest = _difference(pre, pre_show, post, post_show)
     change = change.where(published, SUPPRESSED_MARK)
     target_met = mine["target_met"].astype("boolean").map({True: "yes", False: "no"}).astype("str")
     target_met = target_met.where(published, SUPPRESSED_MARK).fillna(SUPPRESSED_MARK)
@@ -957,11 +957,13 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
     n_met = int(mine["target_met"].astype("boolean").fillna(False).sum())
     n_pub = int(published.sum())
     if n_pub:
-        median_change = float(shown["change_pp"].median())
+        # a change shown as a range counts at its end nearest zero: never more than is shown
+        median_change = float(change_nearest[published].median())
         reading = (
-            f"{len(mine)} teacher-team cycles ran in {school_year}; of the {n_pub} with enough "
-            f"students to report, {n_met} reached their target, and the typical (median) cycle "
-            f"moved the share proficient by {_signed(pd.Series([median_change])).iloc[0]} points."
+            f"{_plural(len(mine), 'teacher-team cycle', 'teacher-team cycles')} ran in "
+            f"{school_year}; of the {n_pub} with enough students to report, {n_met} reached "
+            "their target, and the median change in the share proficient was "
+            f"{_signed(pd.Series([median_change])).iloc[0]} points."
         )
     else:
         reading = (

@@ -185,6 +185,9 @@ GAP_NOTE = (
     "from unrounded figures (so it can differ by a point from the rounded percentages)."
 )
 
+#: How rows that name no school are listed in the district's data-quality table.
+NO_SCHOOL = "(no school)"
+
 #: Schools per status chart in the district summary, so a chart fits a portrait page.
 SCHOOLS_PER_GRID = 8
 
@@ -533,6 +536,13 @@ def _difference(
     return label.where(~missing, "").astype("str"), nearest.where(~missing)
 
 
+def _fixed(values: pd.Series, fmt: str, missing: str = "no data") -> pd.Series:
+    """Numbers formatted with a printf-style ``fmt`` (``"%.1f"``, ``"%g"``), vectorized."""
+    numbers = values.astype("float64")
+    text = np.char.mod(fmt, numbers.fillna(0.0).to_numpy())
+    return pd.Series(text, index=values.index, dtype="str").where(numbers.notna(), missing)
+
+
 def _percent(share: pd.Series) -> pd.Series:
     """Shares (0-1) as whole percentages; empty shares as ``no data``."""
     whole = np.floor(share.astype("float64") * 100 + 0.5)
@@ -558,14 +568,18 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
+def _group_phrases(dimension: pd.Series, group: pd.Series) -> pd.Series:
+    """How each group is named in a sentence ("English learners", "Asian students")."""
+    keyed = {f"{d}|{g}": phrase for (d, g), phrase in GROUP_PHRASES.items()}
+    known = (dimension.astype("str") + "|" + group.astype("str")).map(keyed)
+    dim_words = dimension.map(DIMENSION_LABELS).fillna(dimension).astype("str").str.lower()
+    not_reported = "students whose " + dim_words + " is not reported"
+    fallback = (group.astype("str") + " students").where(group != NOT_REPORTED, not_reported)
+    return known.fillna(fallback).astype("str")
+
+
 def _group_phrase(dimension: str, group: str) -> str:
-    if (dimension, group) in GROUP_PHRASES:
-        return GROUP_PHRASES[(dimension, group)]
-    if group == NOT_REPORTED:
-        return (
-            f"students whose {DIMENSION_LABELS.get(dimension, dimension).lower()} is not reported"
-        )
-    return f"{group} students"
+    return _group_phrases(pd.Series([dimension]), pd.Series([group])).iloc[0]
 
 
 def with_display_columns(rows: pd.DataFrame) -> pd.DataFrame:
@@ -933,7 +947,7 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
     target_met = mine["target_met"].astype("boolean").map({True: "yes", False: "no"}).astype("str")
     target_met = target_met.where(published, SUPPRESSED_MARK).fillna(SUPPRESSED_MARK)
     cycle = (mine["cycle_id"] + " " + mine["subject"].fillna("")).str.strip()
-    target_text = mine["target_pct"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}%").astype("str")
+    target_text = (_fixed(mine["target_pct"], "%.0f") + "%").where(mine["target_pct"].notna(), "")
     focus = (
         mine["focus"].fillna("").astype("str")
         + np.where(mine["focus"].notna() & mine["strategy"].notna(), "; strategy: ", "")
@@ -1019,7 +1033,7 @@ def _value_text(card: pd.DataFrame) -> pd.Series:
     den = card["denominator"].astype("float64")
     pct = _percent(card["value"])
     counted = (
-        num.map(lambda v: f"{v:g}").astype("str")
+        _fixed(num, "%g")
         + " of "
         + den.astype("Int64").astype("str")
         + (" " + units.fillna("")).str.rstrip()
@@ -1283,9 +1297,7 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
         "Instructional staff": p["n_instructional_staff"].astype("str"),
         "Completed at least one activity": p["n_participating"].astype("Int64").astype("str"),
         "Participation rate": _percent(p["participation_rate"]),
-        "Hours per staff member": p["hours_per_staff"].map(
-            lambda v: "no data" if pd.isna(v) else f"{v:.1f}"
-        ),
+        "Hours per staff member": _fixed(p["hours_per_staff"], "%.1f"),
         **{
             f"{FORMAT_LABELS[f]} (activities)": p[f"n_{f}"].astype("Int64").astype("str")
             for f in PD_FORMATS
@@ -1688,11 +1700,7 @@ def district_gaps(metrics: Metrics, school_year: str) -> Section:
         _k=widest["school_id"].map(school_rank),
         _s=widest["subject"].map(subject_rank).fillna(len(subject_rank)),
     ).sort_values(["_s", "subject", "_k"], kind="stable")
-    phrase = pd.Series(
-        [_group_phrase(d, g) for d, g in zip(widest["dimension"], widest["group"], strict=True)],
-        index=widest.index,
-        dtype="str",
-    )
+    phrase = _group_phrases(widest["dimension"], widest["group"])
     frame = widest.assign(
         row_label=widest["school_label"] + ", " + widest["subject"],
         plot=widest["gap_sort"],
@@ -1763,9 +1771,7 @@ def district_learning(metrics: Metrics, school_year: str) -> Section:
             .astype("str")
             .to_numpy(),
             "Participation rate": _percent(p["participation_rate"]).to_numpy(),
-            "Hours per staff member": p["hours_per_staff"]
-            .map(lambda v: "no data" if pd.isna(v) else f"{v:.1f}")
-            .to_numpy(),
+            "Hours per staff member": _fixed(p["hours_per_staff"], "%.1f").to_numpy(),
         }
     )
     rate = p["participation_rate"]
@@ -1788,20 +1794,28 @@ def district_data_quality(metrics: Metrics) -> Section:
             title=title, reading="Every input row was used as supplied.", key="district-quality"
         )
     counts = (
-        q.assign(school_id=q["school_id"].fillna("(no school)"))
+        q.assign(school_id=q["school_id"].fillna(NO_SCHOOL))
         .pivot_table(
             index="school_id", columns="action", values="count", aggfunc="sum", fill_value=0
         )
         .reindex(columns=list(ACTION_WORDS), fill_value=0)
+        .reset_index()
     )
-    labels = _school_labels(metrics).set_index("school_id")["school_label"]
-    order = [s for s in labels.index if s in counts.index] + [
-        s for s in counts.index if s not in labels.index
-    ]
-    counts = counts.reindex(order)
+    labels = _school_labels(metrics).assign(_k=lambda f: np.arange(len(f)))
+    counts = counts.merge(labels, on="school_id", how="left")
+    known = counts["school_label"].notna()
+    counts = counts.assign(
+        school_label=counts["school_label"].where(
+            known | (counts["school_id"] == NO_SCHOOL),
+            counts["school_id"] + " (not in the schools table)",
+        ),
+        _k=counts["_k"]
+        .fillna(len(labels))
+        .where(counts["school_id"] != NO_SCHOOL, len(labels) + 1),
+    ).sort_values(["_k", "school_id"], kind="stable")
     table = pd.DataFrame(
         {
-            "School": [labels.get(s, s) for s in counts.index],
+            "School": counts["school_label"].fillna(counts["school_id"]).to_numpy(),
             "Rows not used": counts["row_dropped"].astype("int64").astype("str").to_numpy(),
             "Values blanked (row kept)": counts["value_blanked"]
             .astype("int64")

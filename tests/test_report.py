@@ -515,6 +515,11 @@ def test_district_sections(metrics):
     assert learning.table["Participation rate"].tolist() == ["80%", "100%"]
     quality = report.district_data_quality(metrics)
     assert quality.table["Rows not used"].tolist() == ["3", "2", "5"]
+    assert quality.table["School"].tolist() == [
+        "Oak <Elementary> (0101)",
+        "Elm Middle (0102)",
+        "(no school)",
+    ]
 
 
 def test_district_scorecard_splits_many_schools(metrics):

@@ -961,10 +961,9 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
             "Students": mine["n_matched"].astype("str").to_numpy(),
             "Before": pre_show.to_numpy(),
             "After": post_show.to_numpy(),
-            "Change (points)": change.to_numpy(),
+            "Change (pts)": change.to_numpy(),
             "Improved": improved_show.to_numpy(),
-            "Target": target_text.to_numpy(),
-            "Met": target_met.to_numpy(),
+            "Target: met?": (target_text + ": " + target_met).str.lstrip(": ").to_numpy(),
         }
     )
     shown = mine[published.to_numpy()]
@@ -1014,8 +1013,9 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
         ).properties(description=description)
     notes = [
         "Students: those with both a pre and a post score. Before / After: percent of them at or "
-        "above the cycle's cut score. Improved: percent whose post score beat their pre score. "
-        "Met: the After figure reached the team's target.",
+        "above the cycle's cut score. Change: After minus Before, in percentage points. Improved: "
+        "percent whose post score beat their pre score. Target: met? the team's target for After, "
+        "and whether After reached it.",
         SUPPRESSION_NOTE.replace("the group has too few students", "too few students were matched"),
     ]
     if mine["school_year"].isna().any():

@@ -372,20 +372,20 @@ def test_trend_reads_first_and_last_published_terms(metrics):
 def test_cycles_show_marks_ranges_and_targets(metrics):
     section = report.team_cycles(metrics, "0101", "2025-26")
     table = section.table.set_index("Cycle")
-    assert table.loc["C1 ELA", ["Before", "After", "Change (points)", "Met"]].tolist() == [
+    assert table.loc["C1 ELA", ["Before", "After", "Change (pts)", "Target: met?"]].tolist() == [
         "≤5%",
         "40%",
         "+35 to +40",
-        "no",
+        "50%: no",
     ]
     assert table.loc[
-        "C2 Math", ["Students", "Before", "After", "Change (points)", "Met"]
+        "C2 Math", ["Students", "Before", "After", "Change (pts)", "Target: met?"]
     ].tolist() == [
         "4",
         "*",
         "*",
         "*",
-        "*",
+        "60%: *",
     ]
     assert table.loc["C1 ELA", "Focus and strategy"] == "Vocabulary; strategy: Graphic organizers"
     assert "C3 ELA" not in table.index  # another school's cycle

@@ -122,6 +122,9 @@ def reports(
     config: ConfigOption = None,
 ) -> None:
     """One HTML report per school, the district summary, and index.html (docs/reports.md)."""
+    from bltanalytics.kernels import defer_rfc3987_grammar
+
+    defer_rfc3987_grammar()  # ~1 s off start-up, before anything imports jsonschema
     from bltanalytics.batch import run_reports
     from bltanalytics.config import load_config
     from bltanalytics.reporting import plan_reports

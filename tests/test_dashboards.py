@@ -295,6 +295,8 @@ def test_trend_table_and_chart_leave_suppressed_points_out():
     table = explorer.trend_table(points)
     assert table.columns.tolist() == ["Period", "All Students", "No"]
     assert table.iloc[0].tolist() == ["2024-25 Fall", "40%", "*"]
+    untested = explorer.trend_table(points[points["period"] != "2025-26 Fall"].iloc[:-1])
+    assert untested.iloc[-1].tolist() == ["2025-26 Spring", "50%", explorer.NOT_TESTED]
     spec = explorer.trend_chart(points, title="t").to_dict()
     rows = [r for data in spec["datasets"].values() for r in data]
     assert len(rows) == 7  # 8 points, one suppressed

@@ -67,6 +67,7 @@ DASHBOARD_CSS = """
 .blt-dash .blt-chip { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 14px;
   border: 1px solid #888; white-space: nowrap; }
 .blt-dash figure { margin: 4px 0; max-width: 760px; }
+.blt-dash figure svg { max-width: 100%; height: auto; }
 .blt-dash .blt-board figure { max-width: 1300px; }
 .blt-dash figcaption { font-size: 13px; color: #444; }
 .blt-dash a.blt-download { font-size: 15px; font-weight: bold; }

@@ -55,6 +55,8 @@ SUBJECT_ORDER = ("ELA", "Math", "Science", "Social Studies")
 #: the dimension shown first (the contract's flag families are the usual BLT questions)
 DEFAULT_DIMENSION = "economically_disadvantaged"
 MINUS = "\u2212"
+#: shown in the trend table for a period in which the group had no student tested
+NOT_TESTED = "—"
 
 #: selections whose rendered table and chart a kernel keeps (a revisit answers at once)
 HTML_CACHE_SIZE = 256
@@ -267,14 +269,15 @@ def trend_points(
 
 
 def trend_table(points: pd.DataFrame) -> pd.DataFrame:
-    """One row per period, one column per series, the shown figure (``*`` where suppressed)."""
+    """One row per period, one column per series, the shown figure (``*`` where suppressed,
+    :data:`NOT_TESTED` where the group had no students tested that term)."""
     if points.empty:
         return pd.DataFrame({"Period": pd.Series(dtype="str")})
     wide = points.pivot_table(
         index="period", columns="group", values="display", aggfunc="first", sort=False
     )
     series = [ALL_STUDENTS] + [g for g in wide.columns if g != ALL_STUDENTS]
-    wide = wide.reindex(columns=[s for s in series if s in wide.columns]).fillna("")
+    wide = wide.reindex(columns=[s for s in series if s in wide.columns]).fillna(NOT_TESTED)
     return wide.reset_index().rename(columns={"period": "Period"}).rename_axis(columns=None)
 
 
@@ -363,20 +366,21 @@ class Explorer:
             width="330px",
         )
         self.trend_group = dropdown("Trend of", [], css_class="blt-trend-group", width="330px")
-        self.chart = widgets.HTML(layout=widgets.Layout(min_width="560px"))
+        self.chart = widgets.HTML(layout=widgets.Layout(flex="1 1 560px", max_width="760px"))
         self.chart.add_class("blt-bars")
-        self.table = widgets.HTML()
+        self.table = widgets.HTML(layout=widgets.Layout(flex="1 1 460px"))
         self.table.add_class("blt-group-table")
-        self.trend = widgets.HTML(layout=widgets.Layout(min_width="560px"))
+        self.trend = widgets.HTML(layout=widgets.Layout(flex="1 1 560px", max_width="760px"))
         self.trend.add_class("blt-trend")
-        self.trend_tbl = widgets.HTML()
+        self.trend_tbl = widgets.HTML(layout=widgets.Layout(flex="1 1 360px"))
         self.trend_tbl.add_class("blt-trend-table")
         self.status = widgets.HTML()
         note = widgets.HTML(
             '<p class="blt-note">* = hidden to protect privacy: fewer than '
             f"{config.min_n} students were tested in the group, or showing it would let a smaller "
             "group be worked out by subtraction. ≥95% and ≤5% are shown instead of exact "
-            "figures near 0 and 100. Gaps are in percentage points (pp) from All Students.</p>"
+            "figures near 0 and 100. Gaps are in percentage points (pp) from All Students; "
+            "— = no student of the group was tested that term.</p>"
         )
         controls = widgets.HBox(
             [self.school, self.year, self.term, self.subject, self.grade, self.dimension],

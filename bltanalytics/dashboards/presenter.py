@@ -428,6 +428,10 @@ class Presenter:
         )
         self.previous.disabled = self.position == 0
         self.next.disabled = self.position == len(self._slides) - 1
+        # The slide is on its way to the page; render the next one while the room reads this.
+        following = self.position + 1
+        if following < len(self._slides) and following not in self._html:
+            self._html[following] = slide_html(self._slides[following])
 
 
 def build_presenter(

@@ -65,6 +65,7 @@ _REFERENCE_REASON = {
     "teams": "unknown_team",
     "team_cycles": "unknown_cycle",
     "staff": "unknown_staff",
+    "rubric": "unknown_indicator",
 }
 INSTRUCTIONAL_ROLES = ("teacher", "coach", "specialist")
 
@@ -99,6 +100,7 @@ class References:
     cycle_ids: pd.Index | None = None
     staff_ids: pd.Index | None = None
     cut_scores: pd.DataFrame | None = None
+    rated_indicators: pd.Index | None = None  # ids a BLT may rate (from the rubric spec)
 
     def ids(self, table: str) -> pd.Index | None:
         if table == "schools":
@@ -109,6 +111,8 @@ class References:
             return self.cycle_ids
         if table == "staff":
             return self.staff_ids
+        if table == "rubric":
+            return self.rated_indicators
         raise KeyError(table)
 
 

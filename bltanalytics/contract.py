@@ -269,7 +269,7 @@ TABLES: dict[str, TableSpec] = {
                 _c("evidence", "text"),
             ),
             key=("school_id", "school_year", "indicator_id"),
-            references={"school_id": "schools"},
+            references={"school_id": "schools", "indicator_id": "rubric"},
         ),
     ]
 }

@@ -17,6 +17,7 @@ from bltanalytics.contract import LOAD_ORDER, REQUIRED_TABLES, TABLES
 from bltanalytics.errors import DistrictFolderError
 from bltanalytics.mapping import Mapping
 from bltanalytics.readers import find_table_files, read_table_file
+from bltanalytics.rubric import load_rubric
 from bltanalytics.schemas import check_shape
 
 
@@ -81,7 +82,10 @@ def load_district(folder: str | Path, mapping: Mapping | None = None) -> Distric
     folder = Path(folder)
     files = locate_tables(folder)
     mapping = mapping if mapping is not None else Mapping.read(folder)
-    references = References()
+    rubric = load_rubric()
+    references = References(
+        rated_indicators=pd.Index([i.id for i in rubric.indicators if i.kind == "rated"])
+    )
     results: dict[str, CleanResult] = {}
     for name in LOAD_ORDER:
         if name not in files:

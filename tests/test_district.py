@@ -138,3 +138,18 @@ def test_optional_table_absent_is_fine_and_present_is_cleaned(tmp_path):
     assert district.quarantine.query("table == 'pd_activities'")["reason"].tolist() == [
         "unknown_staff"
     ]
+
+
+def test_rating_of_an_unknown_indicator_is_quarantined(tmp_path):
+    folder = write_district(
+        tmp_path / "d",
+        rubric_ratings=(
+            "school_id,school_year,indicator_id,rating\n"
+            "0101,2025-26,C1.procedures,2\n0101,2025-26,C9.made_up,3\n0101,2025-26,C1.teams,1\n"
+        ),
+    )
+    district = load_district(folder)
+    assert district.tables["rubric_ratings"]["indicator_id"].tolist() == ["C1.procedures"]
+    q = district.quarantine.query("table == 'rubric_ratings'")
+    assert q["reason"].tolist() == ["unknown_indicator"] * 2
+    assert q["value"].tolist() == ["C9.made_up", "C1.teams"]

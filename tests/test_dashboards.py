@@ -236,7 +236,8 @@ def test_download_table_puts_the_selection_first():
 
 
 def test_bars_chart_draws_no_suppressed_value_and_holds_top_code():
-    spec = explorer.bars_chart(family(), title="t", subtitle="s").to_dict()
+    spec = explorer.bars_chart(family(), title="t", subtitle="School A · by sex").to_dict()
+    assert spec["description"].startswith("School A · by sex. Percent proficient by")
     values = [row for data in spec["datasets"].values() for row in data]
     drawn = {r["group"]: r.get("value") for r in values if "group" in r and "value" in r}
     assert drawn["No"] == 95.0  # shown as ≥95%: drawn at 95, never at the exact 100

@@ -222,7 +222,9 @@ def download_table(table: pd.DataFrame, context: dict[str, str]) -> pd.DataFrame
 def bars_chart(rows: pd.DataFrame, *, title: str, subtitle: str, config: Config | None = None):
     """Percent proficient by group, with All Students as the reference line."""
     drawn = rows.assign(pct_proficient=shown_percent(rows, config))
-    return charts.proficiency_by_group(drawn, title=title, subtitle=subtitle)
+    chart = charts.proficiency_by_group(drawn, title=title, subtitle=subtitle)
+    # The text alternative names the school and the family, as the subtitle does.
+    return chart.properties(description=f"{subtitle}. {chart.description}")
 
 
 def trend_points(

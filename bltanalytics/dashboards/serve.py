@@ -110,8 +110,7 @@ def voila_arguments(
         "--show_tracebacks=False",
         "--strip_sources=True",
         f"--Voila.open_browser={open_browser}",
-        "--VoilaConfiguration.extension_allowlist="
-        + repr(list(FRONTEND_EXTENSIONS)).replace("'", '"'),
+        *[f"--VoilaConfiguration.extension_allowlist={name}" for name in FRONTEND_EXTENSIONS],
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
         "--MappingKernelManager.cull_interval=60",
     ]

@@ -369,8 +369,21 @@ def test_detail_html_has_six_characteristics_and_status_words():
     assert charts.STATUS_COLORS["met"] in out
 
 
+def test_board_rows_follow_label_order_past_z():
+    ids = [f"{i:03d}" for i in range(28)]
+    labels = school_labels(pd.DataFrame({"school_id": ids, "school_name": "x"}), mask=True)
+    rubric = card().iloc[[0]].merge(pd.DataFrame({"sid": ids}), how="cross")
+    rubric = rubric.assign(school_id=rubric["sid"]).drop(columns="sid").iloc[::-1]
+    rows = rubric_board.board_rows(rubric, labels, school_year="2025-26")
+    assert rows["school_label"].tolist()[-3:] == ["School Z", "School AA", "School AB"]
+    spec = rubric_board.board_charts(rows, "2025-26")[0].to_dict()
+    assert spec["layer"][0]["encoding"]["y"]["sort"][-2:] == ["School AA", "School AB"]
+    options = common.school_options(labels)
+    assert options[25:27] == [("School Z", "025"), ("School AA", "026")]
+
+
 def test_board_rows_label_and_page():
-    labels = pd.Series({"1": "School B", "2": "School A"})
+    labels = pd.Series({"2": "School A", "1": "School B"})
     rows = rubric_board.board_rows(card(), labels, school_year="2025-26", school_ids=["2"])
     assert rows["school_label"].tolist() == ["School A"]
     rows = rubric_board.board_rows(card(), labels, school_year="2025-26")

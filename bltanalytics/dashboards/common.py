@@ -229,16 +229,18 @@ def masked_labels(n: int) -> list[str]:
 
 
 def school_labels(schools: pd.DataFrame, *, mask: bool) -> pd.Series:
-    """Label of each school, indexed by school_id (ordered by school_id).
+    """Label of each school, indexed by school_id, in the order menus and boards list them.
 
-    Masked: ``School A``... in school_id order, so neither id nor name shows. Otherwise the
-    school's name (its id when the name is blank; names shared by two schools get the id added).
+    Masked: ``School A``, ``School B``... given and listed in school_id order (so ``School Z``
+    comes before ``School AA``), and neither id nor name shows. Otherwise the school's name (its
+    id when the name is blank; names shared by two schools get the id added), listed by name.
 
-    >>> s = pd.DataFrame({"school_id": ["0102", "0101"], "school_name": ["Oak", "Elm"]})
+    >>> s = pd.DataFrame({"school_id": ["0102", "0101", "0103"],
+    ...                   "school_name": ["Oak", "Elm", "Ash"]})
     >>> school_labels(s, mask=True).to_dict()
-    {'0101': 'School A', '0102': 'School B'}
-    >>> school_labels(s, mask=False).to_dict()
-    {'0101': 'Elm', '0102': 'Oak'}
+    {'0101': 'School A', '0102': 'School B', '0103': 'School C'}
+    >>> school_labels(s, mask=False).tolist()
+    ['Ash', 'Elm', 'Oak']
     """
     frame = schools.drop_duplicates("school_id").sort_values("school_id", kind="stable")
     ids = frame["school_id"].astype("str")
@@ -250,7 +252,19 @@ def school_labels(schools: pd.DataFrame, *, mask: bool) -> pd.Series:
     names = names.where(names.ne("") & frame["school_name"].notna(), ids)
     shared = names.duplicated(keep=False)
     names = names.where(~shared, names + " (" + ids + ")")
-    return pd.Series(names.to_numpy(), index=pd.Index(ids, name="school_id"), dtype="str")
+    labels = pd.Series(names.to_numpy(), index=pd.Index(ids, name="school_id"), dtype="str")
+    return labels.sort_values(kind="stable")
+
+
+def school_options(labels: pd.Series, school_ids=None) -> list[tuple[str, str]]:
+    """``(label, school_id)`` pairs for a menu, in the order of ``labels``.
+
+    >>> school_options(pd.Series(["School A", "School B"], index=["1", "2"]), ["2"])
+    [('School B', '2')]
+    """
+    if school_ids is not None:
+        labels = labels[labels.index.isin(list(school_ids))]
+    return list(zip(labels.tolist(), labels.index.tolist(), strict=True))
 
 
 # ------------------------------------------------------------------------------------------------

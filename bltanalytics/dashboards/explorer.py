@@ -45,6 +45,7 @@ from bltanalytics.dashboards.common import (
     page,
     safe_filename,
     school_labels,
+    school_options,
 )
 from bltanalytics.metrics import Metrics
 
@@ -347,14 +348,11 @@ class Explorer:
         self.config = config
         self.index = AchievementIndex(metrics.achievement)
         self.labels = school_labels(metrics.schools, mask=mask_names)
-        has_data = self.labels.index.isin(self.index.options["school_id"].unique())
-        school_options = sorted(
-            zip(self.labels[has_data].tolist(), self.labels.index[has_data].tolist(), strict=True)
-        )
+        options = school_options(self.labels, self.index.options["school_id"].unique())
         self._busy = False
         self._shown: dict[str, tuple] = {}
         self._html: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
-        self.school = dropdown("School", school_options, css_class="blt-school", width="340px")
+        self.school = dropdown("School", options, css_class="blt-school", width="340px")
         self.year = dropdown("Year", [], css_class="blt-year", width="170px")
         self.term = dropdown("Term", [], css_class="blt-term", width="150px")
         self.subject = dropdown("Subject", [], css_class="blt-subject", width="190px")
@@ -412,7 +410,7 @@ class Explorer:
             self.trend_group,
         ):
             control.observe(self._on_change, names="value")
-        if school_options:
+        if options:
             self._on_change(None)
         else:
             self.status.value = message("No assessment results to show.", kind="info").value

@@ -41,6 +41,7 @@ from bltanalytics.dashboards.common import (
     message,
     page,
     school_labels,
+    school_options,
 )
 from bltanalytics.dashboards.explorer import gap_text, shown_percent, trend_points
 from bltanalytics.metrics import Metrics
@@ -361,7 +362,7 @@ class Presenter:
         self.config = config
         self.labels = school_labels(metrics.schools, mask=mask_names)
         years = sorted(metrics.enrollment["school_year"].unique().tolist())
-        options = sorted(zip(self.labels.tolist(), self.labels.index.tolist(), strict=True))
+        options = school_options(self.labels)
         self.school = dropdown("School", options, css_class="blt-school", width="340px")
         self.year = dropdown(
             "Year", years, years[-1] if years else None, css_class="blt-year", width="170px"

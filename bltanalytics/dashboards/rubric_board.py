@@ -37,6 +37,7 @@ from bltanalytics.dashboards.common import (
     message,
     page,
     school_labels,
+    school_options,
 )
 from bltanalytics.metrics import Metrics
 from bltanalytics.rubric import RubricSpec, load_rubric
@@ -68,7 +69,7 @@ DETAIL_COLUMNS = [
 def board_rows(
     rubric: pd.DataFrame, labels: pd.Series, *, school_year: str, school_ids=None
 ) -> pd.DataFrame:
-    """The rubric rows of one year with a ``school_label`` column, ordered by label.
+    """The rubric rows of one year with a ``school_label`` column, schools in ``labels`` order.
 
     ``labels``: school label by school_id (:func:`~bltanalytics.dashboards.common.school_labels`);
     ``school_ids`` restricts the board to those schools (one page of it).
@@ -76,10 +77,13 @@ def board_rows(
     rows = rubric[(rubric["school_year"] == school_year).to_numpy(dtype=bool)]
     if school_ids is not None:
         rows = rows[rows["school_id"].isin(list(school_ids)).to_numpy(dtype=bool)]
+    rank = pd.Series(np.arange(len(labels)), index=labels.index)
+    order = rows["school_id"].map(rank).fillna(len(labels))
     label = rows["school_id"].map(labels).fillna(rows["school_id"]).astype("str")
     return (
-        rows.assign(school_label=label)
-        .sort_values("school_label", kind="stable")
+        rows.assign(school_label=label, _order=order)
+        .sort_values("_order", kind="stable")
+        .drop(columns="_order")
         .reset_index(drop=True)
     )
 
@@ -94,26 +98,29 @@ def board_charts(rows: pd.DataFrame, school_year: str) -> list:
         part = rows[(rows["kind"] == kind).to_numpy(dtype=bool)]
         if len(part):
             chart = charts.status_board(part, title=f"Indicators {what}, {school_year}")
+            # Rows in the order of ``rows`` (School Z before School AA), not alphabetical.
+            order = part["school_label"].drop_duplicates().tolist()
+            for layer in chart.layer:
+                layer.encoding.y.sort = order
             out.append(chart.properties(width=BOARD_CELL_WIDTH * part["indicator_id"].nunique()))
     return out
 
 
 def pages(labels: pd.Series, size: int = PAGE_SIZE) -> list[tuple[str, tuple[str, ...]]]:
-    """The board's pages: (``"Schools 1-30: A-F"``-like caption, school ids), in label order.
+    """The board's pages: (``"Schools 1-30 (A to F)"``-like caption, school ids), in the order
+    of ``labels``.
 
-    >>> pages(pd.Series(["B", "A", "C"], index=["2", "1", "3"]), size=2)
+    >>> pages(pd.Series(["A", "B", "C"], index=["1", "2", "3"]), size=2)
     [('Schools 1-2 (A to B)', ('1', '2')), ('Schools 3-3 (C to C)', ('3',))]
     """
-    ordered = labels.sort_values(kind="stable")
-    ids, names = ordered.index.to_numpy(dtype=object), ordered.to_numpy(dtype=object)
-    starts = range(0, len(ordered), size)
+    ids, names = labels.index.to_numpy(dtype=object), labels.to_numpy(dtype=object)
+    n = len(labels)
     return [
         (
-            f"Schools {s + 1}-{min(s + size, len(ordered))} "
-            f"({names[s]} to {names[min(s + size, len(ordered)) - 1]})",
+            f"Schools {s + 1}-{min(s + size, n)} ({names[s]} to {names[min(s + size, n) - 1]})",
             tuple(str(i) for i in ids[s : s + size]),
         )
-        for s in starts
+        for s in range(0, n, size)
     ]
 
 
@@ -258,7 +265,7 @@ class RubricBoard:
         self.labels = self.labels[scored]
         years = sorted(metrics.rubric["school_year"].unique().tolist())
         self.pages = pages(self.labels)
-        school_options = sorted(zip(self.labels.tolist(), self.labels.index.tolist(), strict=True))
+        options = school_options(self.labels)
         self.year = dropdown(
             "Year", years, years[-1] if years else None, css_class="blt-year", width="170px"
         )
@@ -269,7 +276,7 @@ class RubricBoard:
             width="420px",
         )
         self.page.layout.display = "flex" if len(self.pages) > 1 else "none"
-        self.school = dropdown("School", school_options, css_class="blt-school", width="340px")
+        self.school = dropdown("School", options, css_class="blt-school", width="340px")
         self.board = widgets.HTML()
         self.board.add_class("blt-board")
         self.detail_chart = widgets.HTML()
@@ -292,7 +299,7 @@ class RubricBoard:
         )
         for control in (self.year, self.page, self.school):
             control.observe(self._render, names="value")
-        if school_options and years:
+        if options and years:
             self._render()
         else:
             self.board.value = message("No rubric results to show.", kind="info").value

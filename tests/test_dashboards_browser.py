@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -56,10 +57,13 @@ CHANGE_TIMEOUT_MS = 20_000
 @contextmanager
 def dashboard_server(name: str, data: Path, *extra: str, log: Path):
     """``bltanalytics dashboard NAME --data DATA --port P``; yields (url, log path)."""
+    launcher = shutil.which("bltanalytics")
+    if launcher is None:
+        pytest.fail("the bltanalytics command is not on PATH: pip install -e '.[test]'")
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
-            ["bltanalytics", "dashboard", name, "--data", str(data), "--port", str(port), *extra],
+            [launcher, "dashboard", name, "--data", str(data), "--port", str(port), *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: Voilà and kernels die with it

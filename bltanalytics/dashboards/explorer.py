@@ -451,7 +451,8 @@ class Explorer:
             published = cell.loc[
                 (cell["dimension"] == self.dimension.value) & ~cell["suppressed"], "group"
             ]
-            preferred = published.iloc[0] if len(published) else None
+            named = published[published != "Not reported"]  # a real group makes a better start
+            preferred = (named if len(named) else published).iloc[0] if len(published) else None
         _set_options(self.trend_group, groups, preferred)
 
     def selection(self) -> dict[str, str]:

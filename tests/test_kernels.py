@@ -31,6 +31,8 @@ POLLUTER = NOTEBOOKS / "polluter.ipynb"
 PROBE = NOTEBOOKS / "probe.ipynb"
 
 #: What probe.ipynb sees in a kernel nobody has used (checked against a fresh kernel too).
+#: The execution count is compared with the fresh kernel's only: inside a running cell,
+#: IPython 8 reads the cell's own number and IPython 9 the next one.
 CLEAN_STATE = {
     "names": [],
     "builtin": False,
@@ -38,7 +40,6 @@ CLEAN_STATE = {
     "underscore": "",
     "In": [""],
     "Out": [],
-    "execution_count": 1,
     "env": None,
     "sys_path_leak": False,
     "cwd": str(NOTEBOOKS.resolve()),

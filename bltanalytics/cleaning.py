@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from bltanalytics.contract import (
     DATED,
@@ -381,8 +383,8 @@ def _normalize(raw: pd.Series, column: Column, value_map: dict[str, str]):
             values = values.mask(blank)
         status = np.where(values.isna().to_numpy(), BLANK, OK).astype(np.int8)
         return values, status, None
-    codes, uniques = pd.factorize(raw)
-    texts = [u.strip() for u in uniques.tolist()]
+    codes, uniques = _text_codes(raw)
+    texts = [u.strip() for u in uniques]
     n_uniq = len(texts)
     uniq_status = np.full(n_uniq + 1, BLANK, dtype=np.int8)  # the extra slot: blank cells
     full: list = [None] * (n_uniq + 1)
@@ -401,14 +403,33 @@ def _normalize(raw: pd.Series, column: Column, value_map: dict[str, str]):
     if column.kind in _BLANK_FILL:
         uniq_values = uniq_values.fillna(_BLANK_FILL[column.kind])
     slot = np.where(codes < 0, n_uniq, codes)
-    if dtype == "str" and uniq_values.iloc[:n_uniq].tolist() == uniques.tolist():
+    if dtype == "str" and uniq_values.iloc[:n_uniq].tolist() == list(uniques):
         # already canonical (the usual case in a clean export): keep the column, fill blanks
         values = raw if column.kind not in _BLANK_FILL else raw.fillna(uniq_values.iat[n_uniq])
     else:
-        values = uniq_values.take(slot)
-        values.index = raw.index
+        # take on the array, not the Series: a Series take also copies its index
+        values = pd.Series(uniq_values.array.take(slot), index=raw.index, name=raw.name)
     value_codes, _ = pd.factorize(uniq_values)
     return values, uniq_status[slot], value_codes.astype(np.int64, copy=False)[slot]
+
+
+def _text_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 = missing) and distinct values of a text column, in first-seen order.
+
+    Arrow's dictionary encoding for an Arrow-backed column (no Python objects per row),
+    ``pd.factorize`` otherwise.
+    """
+    array = raw.array
+    if hasattr(array, "__arrow_array__"):
+        arrow = array.__arrow_array__()
+        if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
+            encoded = pc.dictionary_encode(arrow)
+            if isinstance(encoded, pa.ChunkedArray):
+                encoded = encoded.combine_chunks()  # one dictionary for every chunk
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            return codes.astype(np.int64, copy=False), encoded.dictionary.to_pylist()
+    codes, uniques = pd.factorize(raw)
+    return codes.astype(np.int64, copy=False), uniques.tolist()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -634,13 +655,14 @@ def clean_table(
         ledger.add(mask, "row_dropped", reason, column, values)
         dropped |= mask
 
-    # required values
+    # required values (a column whose values all read is skipped without a pass per reason)
+    unread = [c for c in spec.required if statuses[c].any()]  # OK is 0
     for reason, wanted in (
         ("missing_required", (BLANK,)),
         ("bad_value", (BAD, UNKNOWN)),
         ("out_of_range", (RANGE,)),
     ):
-        for column in spec.required:
+        for column in unread:
             drop(np.isin(statuses[column], wanted), reason, column)
 
     # references to other tables (the school must exist, the team must exist, ...)
@@ -648,7 +670,7 @@ def clean_table(
         known = references.ids(table)
         if known is None:
             continue
-        unknown = ~frame[column].isin(known).to_numpy() & frame[column].notna().to_numpy()
+        unknown = ~_is_in(frame[column], known) & frame[column].notna().to_numpy()
         drop(unknown, _REFERENCE_REASON[table], column)
 
     frame = _derive(name, frame, references, codes)
@@ -664,12 +686,14 @@ def clean_table(
         if column.required:
             continue
         status = statuses[column.name]
+        if not status.any() or status.max() < BAD:
+            continue
         for code in (BAD, RANGE, UNKNOWN):
             mask = (status == code) & ~dropped
             if mask.any():
                 ledger.add(mask, "value_blanked", _REASON[code], column.name)
 
-    used = frame.loc[~dropped].reset_index(drop=True)
+    used = frame.loc[~dropped].reset_index(drop=True) if dropped.any() else frame
     return CleanResult(
         table=name,
         file=file,
@@ -685,6 +709,19 @@ def clean_table(
     )
 
 
+def _is_in(values: pd.Series, known: pd.Index) -> np.ndarray:
+    """``values.isin(known)`` as a bool array, hashed by Arrow for Arrow-backed text."""
+    array = values.array
+    if hasattr(array, "__arrow_array__") and isinstance(values.dtype, pd.StringDtype):
+        arrow = array.__arrow_array__()
+        value_set = pa.array(known.astype("str").dropna().to_numpy(dtype=object), type=arrow.type)
+        found = pc.is_in(arrow, value_set=value_set)
+        if isinstance(found, pa.ChunkedArray):
+            found = found.combine_chunks()
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return values.isin(known).to_numpy()
+
+
 def _drop_duplicates(
     spec: TableSpec, frame: pd.DataFrame, dropped: np.ndarray, drop, codes: dict[str, np.ndarray]
 ) -> None:
@@ -697,8 +734,8 @@ def _drop_duplicates(
     keyed = frame[columns] if everyone else frame[columns].iloc[alive]
     known = {c: (v if everyone else v[alive]) for c, v in codes.items() if c in columns}
     keys = group_codes(keyed, columns, known)
-    repeated = pd.Series(keys).duplicated(keep=False).to_numpy()
-    if not repeated.any():
+    repeated = _repeated(keys)
+    if repeated is None:
         return
     rows = alive[repeated]  # only rows whose key repeats need ordering
     keys = keys[repeated]
@@ -717,6 +754,22 @@ def _drop_duplicates(
     note.iloc[rows[~is_first]] = [f"same key as row {r}" for r in source_row[keeper[~is_first]]]
     label = "+".join(columns) if spec.key else "all columns"
     drop(mask, "duplicate", label, note)
+
+
+def _repeated(keys: np.ndarray) -> np.ndarray | None:
+    """True for every row whose key occurs more than once; None when no key repeats.
+
+    Sorting the keys (a vectorized sort of plain integers) finds the repeated values; only
+    when there are some is every row looked up among them. Cheaper than hashing millions of
+    distinct keys.
+    """
+    ordered = np.sort(keys)
+    again = ordered[1:][ordered[1:] == ordered[:-1]]
+    if again.size == 0:
+        return None
+    values = np.unique(again)
+    position = np.minimum(np.searchsorted(values, keys), len(values) - 1)
+    return values[position] == keys
 
 
 # --------------------------------------------------------------------------- derivations
@@ -771,9 +824,20 @@ def place_levels(
     >>> place_levels(rows, cuts).tolist()
     [2, 3]
     """
-    levels = np.zeros(len(frame), dtype=np.int64)  # 0 = no level
-    if cut_scores is None or cut_scores.empty or frame.empty:
-        return pd.Series(pd.array(levels, dtype="Int64"), index=frame.index).replace(0, pd.NA)
+    levels = _placed_levels(frame, cut_scores, known, np.arange(len(frame)))
+    return pd.Series(pd.arrays.IntegerArray(levels, levels == 0), index=frame.index)
+
+
+def _placed_levels(
+    frame: pd.DataFrame,
+    cut_scores: pd.DataFrame | None,
+    known: dict[str, np.ndarray] | None,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """:func:`place_levels` for the rows at positions ``rows``: int64 levels, 0 = no level."""
+    levels = np.zeros(len(rows), dtype=np.int64)
+    if cut_scores is None or cut_scores.empty or len(rows) == 0:
+        return levels
     cuts = cut_scores.dropna(subset=["min_score", "level"])
     tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     for key, part in cuts.groupby(["school_year", "subject", "grade"], dropna=False, sort=False):
@@ -782,35 +846,74 @@ def place_levels(
         # "highest level at or below": levels need not rise with min_score in a bad file
         top = np.maximum.accumulate(part["level"].to_numpy(dtype=np.int64))
         tables[(year, key[1], key[2])] = (part["min_score"].to_numpy(dtype=float), top)
-    score = frame["scale_score"].to_numpy(dtype=float, na_value=np.nan)
+    score = frame["scale_score"].to_numpy(dtype=float, na_value=np.nan)[rows]
     columns = ["school_year", "subject", "grade"]
-    combo, combos = pd.factorize(group_codes(frame, columns, known))
-    small = combo.astype(np.int16 if len(combos) < 2**15 else np.int64)
+    # group codes of the chosen rows only, from the normalization codes where there are some
+    ready = {c: known[c][rows] for c in columns if known and c in known}
+    others = pd.DataFrame(
+        {c: pd.Series(frame[c].array.take(rows)) for c in columns if c not in ready},
+        index=pd.RangeIndex(len(rows)),
+    )
+    combo, n_combos = _compact_codes(group_codes(others, columns, ready))
+    small = combo.astype(np.int16 if n_combos < 2**15 else np.int64)
     order = np.argsort(small, kind="stable")  # a radix sort for 16-bit codes
-    bounds = np.searchsorted(small[order], np.arange(len(combos) + 1), side="left")
-    first = order[bounds[:-1]]
+    bounds = np.searchsorted(small[order], np.arange(n_combos + 1), side="left")
+    first = rows[order[bounds[:-1]]]
     for i, row in enumerate(first):
         year, subject, grade = (frame[c].iat[row] for c in columns)
         table = tables.get((year, subject, grade)) or tables.get((None, subject, grade))
         if table is None:
             continue
-        rows = order[bounds[i] : bounds[i + 1]]
+        these = order[bounds[i] : bounds[i + 1]]
         mins, top = table
-        position = np.searchsorted(mins, score[rows], side="right") - 1
-        placed = (position >= 0) & ~np.isnan(score[rows])
-        levels[rows[placed]] = top[position[placed]]
-    return pd.Series(pd.array(levels, dtype="Int64"), index=frame.index).replace(0, pd.NA)
+        position = np.searchsorted(mins, score[these], side="right") - 1
+        placed = (position >= 0) & ~np.isnan(score[these])
+        levels[these[placed]] = top[position[placed]]
+    return levels
+
+
+def _compact_codes(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Renumber non-negative int keys as 0..k-1 (in key order); returns (codes, k)."""
+    if len(keys) == 0:
+        return keys.astype(np.int64), 0
+    top = int(keys.max())
+    if top < 1 << 24:  # a dense table, no hashing
+        seen = np.zeros(top + 1, dtype=bool)
+        seen[keys] = True
+        renumber = np.cumsum(seen, dtype=np.int64) - 1
+        return renumber[keys], int(renumber[-1]) + 1
+    codes, uniques = pd.factorize(keys, sort=True)
+    return codes.astype(np.int64), len(uniques)
 
 
 def _score(
     frame: pd.DataFrame, cut_scores: pd.DataFrame | None, codes: dict[str, np.ndarray]
 ) -> pd.DataFrame:
-    """Fill performance_level from cut scores and proficient from the level (contract §1)."""
-    level = frame["performance_level"]
-    if level.isna().any():
-        level = level.fillna(place_levels(frame, cut_scores, codes))
-    proficient = frame["proficient"].fillna((level >= 3).astype("boolean"))
-    return frame.assign(performance_level=level, proficient=proficient)
+    """Fill performance_level from cut scores and proficient from the level (contract §1).
+
+    Only rows without a level but with a scale_score are placed; the columns are filled in
+    numpy (nullable arrays built from values and masks, no per-row objects).
+    """
+    level = frame["performance_level"].array
+    level_missing = level.isna()
+    if level_missing.any():
+        values = level.to_numpy(dtype=np.int64, na_value=0)
+        need = np.flatnonzero(level_missing & frame["scale_score"].notna().to_numpy())
+        values[need] = _placed_levels(frame, cut_scores, codes, need)
+        level_missing = values == 0
+        level = pd.arrays.IntegerArray(values, level_missing)
+    proficient = frame["proficient"].array
+    unknown = proficient.isna()
+    if unknown.any():
+        known_values = proficient.to_numpy(dtype=bool, na_value=False)
+        from_level = level.to_numpy(dtype=np.int64, na_value=0) >= 3
+        proficient = pd.arrays.BooleanArray(
+            np.where(unknown, from_level, known_values), unknown & level_missing
+        )
+    return frame.assign(
+        performance_level=pd.Series(level, index=frame.index),
+        proficient=pd.Series(proficient, index=frame.index),
+    )
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pandas as pd
 from bltanalytics.achievement import achievement as compute_achievement
 from bltanalytics.cleaning import QUARANTINE_COLUMNS
 from bltanalytics.config import Config
+from bltanalytics.csvwrite import write_csv
 from bltanalytics.cycles import team_cycles
 from bltanalytics.district import District
 from bltanalytics.errors import BltError
@@ -112,30 +114,29 @@ def _atomic_write(path: Path, write) -> None:
 def write_metrics(metrics: Metrics, out: str | Path) -> list[Path]:
     """Write every figure as tidy CSV (booleans as ``true``/``false``) plus a Parquet twin.
 
-    The five contract files come first; each file appears whole or not at all.
+    The five contract files come first; each file appears whole or not at all. Large tables
+    are formatted by Arrow (:func:`bltanalytics.csvwrite.write_csv`, the same bytes as pandas'
+    ``to_csv``), and files are written two at a time.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    tasks = []
     written = []
     for field in fields(Metrics):
         frame: pd.DataFrame = getattr(metrics, field.name)
-        name = "pd" if field.name == "pd" else field.name
-        csv_path = out / f"{name}.csv"
-        _atomic_write(csv_path, lambda tmp, f=frame: _csv_ready(f).to_csv(tmp, index=False))
-        _atomic_write(out / f"{name}.parquet", lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+        csv_path = out / f"{field.name}.csv"
+        tasks.append((csv_path, lambda tmp, f=frame: write_csv(f, tmp)))
+        tasks.append(
+            (out / f"{field.name}.parquet", lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+        )
         written.append(csv_path)
+    # the largest files first, so the two threads finish together
+    tasks.sort(key=lambda task: -len(getattr(metrics, task[0].stem)))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="bltwrite") as pool:
+        for done in [pool.submit(_atomic_write, path, write) for path, write in tasks]:
+            done.result()
     order = {name: i for i, name in enumerate(CONTRACT_FILES)}
     return sorted(written, key=lambda p: order.get(p.stem, len(order)))
-
-
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Booleans as lower-case true/false (contract), everything else as pandas writes it."""
-    bools = [c for c in frame.columns if str(frame[c].dtype) in ("bool", "boolean")]
-    if not bools:
-        return frame
-    return frame.assign(
-        **{c: frame[c].map({True: "true", False: "false"}).astype("str") for c in bools}
-    )
 
 
 def read_metrics(folder: str | Path) -> Metrics:

@@ -11,6 +11,7 @@ is quarantined before this point), so the error says so.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -90,7 +91,9 @@ def check_shape(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """
     try:
         if len(frame) > SAMPLE_ROWS:
-            CLEAN_SCHEMAS[name].validate(frame, lazy=True, sample=SAMPLE_ROWS, random_state=0)
+            # our own sample: pandera's draws a permutation of every row and copies the frame
+            rows = np.unique(np.random.default_rng(0).integers(0, len(frame), SAMPLE_ROWS))
+            CLEAN_SCHEMAS[name].validate(frame.take(rows), lazy=True)
             return frame
         return CLEAN_SCHEMAS[name].validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

@@ -397,24 +397,33 @@ def _normalize(raw: pd.Series, column: Column, value_map: dict[str, str]):
             keep = state == OK or (state == UNKNOWN and column.kind in _BLANK_FILL)
             full[i] = value if keep else None
             uniq_status[i] = state
-    uniq_values = pd.Series(full, dtype=object).astype(dtype) if dtype != "str" else (
-        pd.Series(full, dtype="str")
+    uniq_values = (
+        pd.Series(full, dtype=object).astype(dtype)
+        if dtype != "str"
+        else (pd.Series(full, dtype="str"))
     )
     if column.kind in _BLANK_FILL:
         uniq_values = uniq_values.fillna(_BLANK_FILL[column.kind])
-    slot = np.where(codes < 0, n_uniq, codes)
+    # codes of one column's distinct values are small: int32 throughout
+    slot = np.where(codes < 0, np.int32(n_uniq), codes)
     if dtype == "str" and uniq_values.iloc[:n_uniq].tolist() == list(uniques):
         # already canonical (the usual case in a clean export): keep the column, fill blanks
         values = raw if column.kind not in _BLANK_FILL else raw.fillna(uniq_values.iat[n_uniq])
     else:
-        # take on the array, not the Series: a Series take also copies its index
-        values = pd.Series(uniq_values.array.take(slot), index=raw.index, name=raw.name)
+        # take on the array, not the Series (a Series take also copies its index), and wrap
+        # it without the copy pandas' constructor makes by default
+        values = pd.Series(uniq_values.array.take(slot), index=raw.index, name=raw.name, copy=False)
     value_codes, _ = pd.factorize(uniq_values)
-    return values, uniq_status[slot], value_codes.astype(np.int64, copy=False)[slot]
+    return values, uniq_status[slot], value_codes.astype(np.int32)[slot]
+
+
+def _is_text(values: pd.Series) -> bool:
+    return isinstance(values.dtype, pd.StringDtype)
 
 
 def _text_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes (-1 = missing) and distinct values of a text column, in first-seen order.
+    """Codes (int32, -1 = missing; possibly a read-only view) and distinct values of a text
+    column, in first-seen order.
 
     Arrow's dictionary encoding for an Arrow-backed column (no Python objects per row),
     ``pd.factorize`` otherwise.
@@ -427,9 +436,9 @@ def _text_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
             if isinstance(encoded, pa.ChunkedArray):
                 encoded = encoded.combine_chunks()  # one dictionary for every chunk
             codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-            return codes.astype(np.int64, copy=False), encoded.dictionary.to_pylist()
+            return codes.astype(np.int32, copy=False), encoded.dictionary.to_pylist()
     codes, uniques = pd.factorize(raw)
-    return codes.astype(np.int64, copy=False), uniques.tolist()
+    return codes.astype(np.int32, copy=False), uniques.tolist()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -475,7 +484,11 @@ def group_codes(
             codes = known[name] + 1
             size = int(codes.max()) + 1 if len(codes) else 1
         else:
-            codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+            codes, uniques = _text_codes(frame[name]) if _is_text(frame[name]) else (None, None)
+            if codes is not None:
+                codes = codes + 1  # missing (-1) becomes 0, a value of its own
+            else:
+                codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
             size = len(uniques) + 1
         if span * size >= 2**62:  # compress before the product could overflow
             combined, seen = pd.factorize(combined)

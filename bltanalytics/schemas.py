@@ -79,6 +79,20 @@ CLEAN_SCHEMAS: dict[str, pa.DataFrameSchema] = {name: _schema(name) for name in 
 SAMPLE_ROWS = 200_000
 
 
+#: the sample is this many runs of consecutive rows at random places (slices cost no copy)
+SAMPLE_RUNS = 8
+
+
+def _sample(frame: pd.DataFrame) -> pd.DataFrame:
+    """:data:`SAMPLE_ROWS` rows in :data:`SAMPLE_RUNS` runs of consecutive rows, spread at
+    random over the table (seeded, so a run is repeatable). Cheaper than a random row sample
+    (pandera's draws a permutation of every row, then gathers rows one by one) while still
+    reaching every part of a table sorted by school."""
+    size = SAMPLE_ROWS // SAMPLE_RUNS
+    starts = np.random.default_rng(0).integers(0, len(frame) - size, SAMPLE_RUNS)
+    return pd.concat([frame.iloc[s : s + size] for s in np.sort(starts)])
+
+
 def check_shape(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Validate a cleaned table against its declared shape; return it unchanged.
 
@@ -91,9 +105,7 @@ def check_shape(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """
     try:
         if len(frame) > SAMPLE_ROWS:
-            # our own sample: pandera's draws a permutation of every row and copies the frame
-            rows = np.unique(np.random.default_rng(0).integers(0, len(frame), SAMPLE_ROWS))
-            CLEAN_SCHEMAS[name].validate(frame.take(rows), lazy=True)
+            CLEAN_SCHEMAS[name].validate(_sample(frame), lazy=True)
             return frame
         return CLEAN_SCHEMAS[name].validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

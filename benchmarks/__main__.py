@@ -1,0 +1,142 @@
+"""``python -m benchmarks``: run every benchmark and write ``docs/benchmarks.md``.
+
+    python -m benchmarks                 # the full run (about 20-30 minutes on 2 cores)
+    python -m benchmarks --quick         # small district, few schools (a minute or two)
+    python -m benchmarks --only metrics  # metrics, achievement, reports or dashboards
+    python -m benchmarks --baseline /tmp/before   # also time an older source tree
+
+``--baseline DIR``: a source tree of another version (``git archive REV bltanalytics
+notebooks | tar -x -C DIR``); its ``metrics`` command and warm-kernel reports run in the same
+alternation, for a before/after measured in the same conditions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import render
+from benchmarks.harness import REPO, LoadMonitor, machine
+
+PARTS = ("metrics", "achievement", "reports", "dashboards")
+FULL = {
+    "metrics_district": (1000, 1000),
+    "reports_district": (50, 300),
+    "reports_schools": None,
+    "repeats": 3,
+    "report_repeats": 3,
+    "loads": 5,
+    "changes": 6,
+}
+QUICK = {
+    "metrics_district": (20, 100),
+    "reports_district": (4, 60),
+    "reports_schools": 3,
+    "repeats": 1,
+    "report_repeats": 1,
+    "loads": 1,
+    "changes": 3,
+}
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="small district, few schools")
+    parser.add_argument("--only", action="append", choices=PARTS, help="run only these parts")
+    parser.add_argument("--repeats", type=int, help="alternating rounds (default 3; quick 1)")
+    parser.add_argument("--out", type=Path, help="markdown file to write")
+    parser.add_argument("--baseline", type=Path, help="an older source tree to time as well")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    settings = dict(QUICK if args.quick else FULL)
+    if args.repeats:
+        settings["repeats"] = settings["report_repeats"] = args.repeats
+    parts = args.only or list(PARTS)
+    out = args.out or (
+        REPO / "benchmarks" / "_districts" / "benchmarks-quick.md"
+        if args.quick
+        else REPO / "docs" / "benchmarks.md"
+    )
+    results = run(parts, settings, baseline=args.baseline, quick=args.quick)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render.markdown(results), encoding="utf-8")
+    (out.with_suffix(".json")).write_text(json.dumps(results, indent=1, default=str))
+    print(f"wrote {out}")
+    return results
+
+
+def run(parts, settings: dict, *, baseline: Path | None = None, quick: bool = False, log=print):
+    """Run the chosen parts; returns every figure (what :func:`render.markdown` writes)."""
+    from benchmarks.districts import ensure_district
+    from benchmarks.metrics_bench import bench_achievement, bench_metrics, scratch
+
+    monitor = LoadMonitor()
+    monitor.sample()
+    started = time.time()
+    results: dict = {
+        "machine": machine(),
+        "settings": {k: v for k, v in settings.items()},
+        "quick": quick,
+        "started": time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(started)),
+        "baseline": str(baseline) if baseline else None,
+    }
+
+    def note(message: str) -> None:
+        monitor.sample()
+        log(message)
+
+    work = scratch()
+    if "metrics" in parts or "achievement" in parts:
+        district = ensure_district(*settings["metrics_district"], log=log)
+        results["metrics_district"] = settings["metrics_district"]
+        if "metrics" in parts:
+            note("metrics command vs read floor")
+            results["metrics"] = bench_metrics(
+                district, settings["repeats"], work, log=note, baseline=baseline
+            )
+        if "achievement" in parts:
+            note("achievement() vs DuckDB")
+            results["achievement"] = bench_achievement(
+                district, settings["repeats"], work, log=note
+            )
+    if "reports" in parts:
+        from benchmarks.reports_bench import bench_reports
+
+        district = ensure_district(*settings["reports_district"], log=log)
+        results["reports_district"] = settings["reports_district"]
+        note("school reports: warm kernels vs fresh kernels vs plain papermill")
+        results["reports"] = bench_reports(
+            district,
+            settings["report_repeats"],
+            work,
+            schools=settings["reports_schools"],
+            log=note,
+            baseline=baseline,
+        )
+    if "dashboards" in parts:
+        from benchmarks.dashboards_bench import bench_dashboard
+
+        note("explorer dashboard in chromium")
+        results["dashboards"] = bench_dashboard(
+            work, settings["loads"], settings["changes"], log=note
+        )
+    monitor.sample()
+    results["load"] = monitor.describe()
+    results["load_samples"] = monitor.samples
+    results["minutes"] = (time.time() - started) / 60
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""What each measured child process runs: ``python -m benchmarks.child WHAT ARGS...``.
+
+Each prints one JSON line last (the harness reads it), with the seconds of the measured call
+where the child times something inside itself. Whole-process figures (wall time from start to
+exit, peak memory) are taken by the parent.
+
+- ``read-floor FILE...``: ``pandas.read_csv`` of every file, defaults (the reference).
+- ``metrics DISTRICT OUT``: ``bltanalytics metrics DISTRICT --out OUT``, as the console
+  command runs it.
+- ``achievement CLEANED MIN_N RESULT``: :func:`bltanalytics.achievement.achievement` on the
+  cleaned frames read from ``CLEANED`` (timed alone), result written to ``RESULT``.
+- ``duckdb CLEANED MIN_N RESULT``: the DuckDB query over the same Parquet files (timed).
+- ``write-cleaned DISTRICT OUT``: load the district and write the cleaned assessments and
+  students as Parquet (setup, not measured).
+- ``reports JOBS OUT MODE``: the school reports of ``JOBS`` (a JSON file), by ``MODE``:
+  ``warm`` (our default: warm kernels, 2 workers), ``fresh`` (``--fresh-kernels``) or
+  ``papermill`` (the floor: plain ``papermill.execute_notebook``, a new kernel per school, no
+  start-up fixes, the same HTML export, 2 workers).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def read_floor(files: list[str]) -> dict:
+    import pandas as pd
+
+    rows = 0
+    for file in files:
+        rows += len(pd.read_csv(file))
+    return {"rows": rows}
+
+
+def metrics(district: str, out: str) -> dict:
+    from bltanalytics.cli import app
+
+    sys.argv = ["bltanalytics", "metrics", district, "--out", out]
+    try:
+        app()
+    except SystemExit as exit_:
+        if exit_.code not in (0, None):
+            raise
+    return {}
+
+
+def achievement(cleaned: str, min_n: str, result: str) -> dict:
+    import pandas as pd
+
+    from bltanalytics.achievement import achievement as compute
+    from bltanalytics.config import Config
+
+    assessments = pd.read_parquet(Path(cleaned) / "assessments.parquet")
+    students = pd.read_parquet(Path(cleaned) / "students.parquet")
+    start = time.perf_counter()
+    table = compute(assessments, students, Config(min_n=int(min_n)))
+    seconds = time.perf_counter() - start
+    table.to_parquet(result, index=False)
+    return {"seconds": seconds, "rows": len(table)}
+
+
+def duckdb_query(cleaned: str, min_n: str, result: str) -> dict:
+    import pyarrow.parquet as pq
+
+    from benchmarks.duckdb_achievement import run_query
+
+    start = time.perf_counter()
+    table = run_query(
+        Path(cleaned) / "assessments.parquet", Path(cleaned) / "students.parquet", int(min_n)
+    )
+    seconds = time.perf_counter() - start
+    pq.write_table(table, result)
+    return {"seconds": seconds, "rows": table.num_rows}
+
+
+def reports(jobs_file: str, out: str, mode: str) -> dict:
+    jobs = json.loads(Path(jobs_file).read_text())
+    start = time.perf_counter()
+    if mode == "papermill":
+        failed = _papermill_floor(jobs, Path(out))
+    else:
+        from bltanalytics.kernels import defer_rfc3987_grammar
+
+        defer_rfc3987_grammar()  # as `bltanalytics reports` does, before jsonschema loads
+        from bltanalytics.batch import ReportJob, run_reports
+
+        summary = run_reports(
+            [ReportJob(**job) for job in jobs],
+            Path(out),
+            workers=2,
+            force=True,
+            fresh_kernels=mode == "fresh",
+            progress=False,
+        )
+        failed = [r.key for r in summary.failed]
+    if failed:
+        raise SystemExit(f"reports failed: {failed}")
+    return {"seconds": time.perf_counter() - start, "reports": len(jobs)}
+
+
+def _papermill_floor(jobs: list[dict], out: Path) -> list[str]:
+    """Plain papermill, a fresh kernel per school (its defaults: no fixes), 2 at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import papermill
+
+    from bltanalytics.export import notebook_to_html
+
+    out.mkdir(parents=True, exist_ok=True)
+
+    def one(job: dict) -> str | None:
+        notebook = out / f"{job['key']}.ipynb"
+        try:
+            nb = papermill.execute_notebook(
+                job["notebook"], str(notebook), parameters=job["parameters"], progress_bar=False
+            )
+            html = notebook_to_html(nb, title=job["title"])
+            (out / f"{job['key']}.html").write_text(html, encoding="utf-8")
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which stops
+            return f"{job['key']}: {exc}"
+        return None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [reason for reason in pool.map(one, jobs) if reason]
+
+
+def write_cleaned(district: str, out: str) -> dict:
+    from benchmarks.duckdb_achievement import write_cleaned as write
+
+    return {name: str(path) for name, path in write(Path(district), Path(out)).items()}
+
+
+def main(argv: list[str]) -> None:
+    what, args = argv[0], argv[1:]
+    handlers = {
+        "read-floor": lambda: read_floor(args),
+        "metrics": lambda: metrics(*args),
+        "achievement": lambda: achievement(*args),
+        "duckdb": lambda: duckdb_query(*args),
+        "reports": lambda: reports(*args),
+        "write-cleaned": lambda: write_cleaned(*args),
+    }
+    result = handlers[what]()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

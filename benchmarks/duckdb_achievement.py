@@ -1,0 +1,196 @@
+"""The achievement table computed independently, by one DuckDB SQL query: reference and check.
+
+:func:`achievement_sql` writes, in SQL only, what :func:`bltanalytics.achievement.achievement`
+computes: students tested and proficient per school, school year, term, subject and grade
+(each grade and ``All``), dimension and group, then the data contract's suppression (``min_n``,
+and the complementary rule with window functions). It reads the cleaned assessments and
+students from Parquet (:func:`write_cleaned` writes them once). It shares no code with the
+package, so agreement between the two (:func:`compare`) is a correctness check as well as a
+speed reference.
+
+The demographic rules are the package's (docs/achievement.md): a test takes the student's
+``students`` row of the same school year at the tested school, else the row with the lowest
+school_id; a test with no such row, or a missing value, counts as ``Not reported``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEMOGRAPHICS = (
+    "sex",
+    "race_ethnicity",
+    "english_learner",
+    "special_education",
+    "economically_disadvantaged",
+    "homeless",
+    "migrant",
+    "foster_care",
+)
+CELL = ("school_id", "school_year", "term", "subject", "grade")
+KEYS = (*CELL, "dimension", "group")
+COMPARED = (*KEYS, "n_tested", "n_proficient", "suppressed", "suppression_reason")
+
+
+def write_cleaned(district: Path, out: Path) -> dict[str, Path]:
+    """Load (clean) the district once and write its assessments and students as Parquet."""
+    from bltanalytics.district import load_district
+
+    out.mkdir(parents=True, exist_ok=True)
+    tables = load_district(district).tables
+    paths = {}
+    for name, columns in (
+        ("assessments", [*CELL[:1], "student_id", *CELL[1:], "proficient"]),
+        ("students", ["student_id", "school_id", "school_year", *DEMOGRAPHICS]),
+    ):
+        path = out / f"{name}.parquet"
+        tables[name][columns].to_parquet(path, index=False)
+        paths[name] = path
+    return paths
+
+
+def achievement_sql(assessments: Path, students: Path, min_n: int) -> str:
+    """The query: one row per group, with ``suppression_reason`` and blanked figures."""
+    pick = ",\n    ".join(
+        f"coalesce(CASE WHEN e.student_id IS NOT NULL THEN e.{d} ELSE f.{d} END, "
+        f"'Not reported') AS {d}"
+        for d in DEMOGRAPHICS
+    )
+    unpivot = "\n  UNION ALL ".join(
+        [
+            "SELECT school_id, school_year, term, subject, grade, 'all' AS dimension, "
+            "'All Students' AS \"group\", n, p FROM cells"
+        ]
+        + [
+            f"SELECT school_id, school_year, term, subject, grade, '{d}', {d}, n, p FROM cells"
+            for d in DEMOGRAPHICS
+        ]
+    )
+    family = "school_id, school_year, term, subject, grade, dimension"
+    return f"""
+WITH a AS (
+  SELECT student_id, school_id, school_year, term, subject, grade, proficient
+  FROM read_parquet('{assessments}')
+),
+s AS (
+  SELECT * FROM read_parquet('{students}', file_row_number = true)
+),
+s_exact AS (  -- the student's row at the tested school (first in the file if several)
+  SELECT * FROM s
+  QUALIFY row_number() OVER (
+    PARTITION BY student_id, school_year, school_id ORDER BY file_row_number) = 1
+),
+s_first AS (  -- otherwise the row with the lowest school_id
+  SELECT * FROM s
+  QUALIFY row_number() OVER (
+    PARTITION BY student_id, school_year ORDER BY school_id, file_row_number) = 1
+),
+tests AS (
+  SELECT a.school_id, a.school_year, a.term, a.subject, a.grade, a.proficient,
+    {pick}
+  FROM a
+  LEFT JOIN s_exact e
+    ON e.student_id = a.student_id AND e.school_year = a.school_year
+    AND e.school_id = a.school_id
+  LEFT JOIN s_first f
+    ON f.student_id = a.student_id AND f.school_year = a.school_year
+),
+cells AS (  -- tests counted once per combination of every dimension's group
+  SELECT school_id, school_year, term, subject, grade, {", ".join(DEMOGRAPHICS)},
+    count(*) AS n, count_if(proficient) AS p
+  FROM tests
+  GROUP BY ALL
+),
+long AS (
+  {unpivot}
+),
+counts AS (  -- each grade, and All grades together
+  SELECT school_id, school_year, term, subject,
+    CASE WHEN grouping(grade) = 1 THEN 'All' ELSE grade END AS grade,
+    dimension, "group", sum(n)::BIGINT AS n_tested, sum(p)::BIGINT AS n_proficient
+  FROM long
+  GROUP BY GROUPING SETS (
+    (school_id, school_year, term, subject, grade, dimension, "group"),
+    (school_id, school_year, term, subject, dimension, "group"))
+),
+flagged AS (
+  SELECT *,
+    n_tested < {int(min_n)} AS small,
+    count_if(n_tested < {int(min_n)}) OVER family AS n_small,
+    count(*) OVER family AS n_groups,
+    row_number() OVER (
+      PARTITION BY {family}, n_tested < {int(min_n)} ORDER BY n_tested, "group"
+    ) AS size_rank
+  FROM counts
+  WINDOW family AS (PARTITION BY {family})
+),
+reasons AS (
+  SELECT *,
+    CASE WHEN small THEN 'min_n'
+         WHEN n_small = 1 AND n_groups > 1 AND size_rank = 1 THEN 'complementary'
+    END AS suppression_reason
+  FROM flagged
+)
+SELECT school_id, school_year, term, subject, grade, dimension, "group",
+  CASE WHEN suppression_reason IS NULL THEN n_tested END AS n_tested,
+  CASE WHEN suppression_reason IS NULL THEN n_proficient END AS n_proficient,
+  CASE WHEN suppression_reason IS NULL THEN 100.0::DOUBLE * n_proficient / n_tested END
+    AS pct_proficient,
+  suppression_reason IS NOT NULL AS suppressed,
+  suppression_reason
+FROM reasons
+"""
+
+
+def run_query(assessments: Path, students: Path, min_n: int):
+    """The query's result as an Arrow table (DuckDB in this process, its default threads)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        return con.sql(achievement_sql(assessments, students, min_n)).fetch_arrow_table()
+
+
+def compare(ours, theirs) -> dict:
+    """Rows of each side missing from the other (as multisets), over the compared columns.
+
+    ``ours``: the package's achievement frame (or Arrow table); ``theirs``: the query's.
+    ``pct_proficient`` is compared too, as exact floats (both compute 100 * n_proficient /
+    n_tested in double precision).
+    """
+    import duckdb
+    import pyarrow as pa
+
+    if not isinstance(ours, pa.Table):
+        ours = pa.Table.from_pandas(ours, preserve_index=False)
+    columns = ", ".join(f'"{c}"' for c in (*COMPARED, "pct_proficient"))
+    with duckdb.connect() as con:
+        con.register("ours", ours)
+        con.register("theirs", theirs)
+
+        def count(sql: str) -> int:
+            return con.execute(sql).fetchall()[0][0]
+
+        return {
+            "rows_ours": ours.num_rows,
+            "rows_duckdb": theirs.num_rows,
+            "only_ours": count(
+                f"SELECT count(*) FROM (SELECT {columns} FROM ours "
+                f"EXCEPT ALL SELECT {columns} FROM theirs)"
+            ),
+            "only_duckdb": count(
+                f"SELECT count(*) FROM (SELECT {columns} FROM theirs "
+                f"EXCEPT ALL SELECT {columns} FROM ours)"
+            ),
+            "suppressed": count("SELECT count(*) FROM ours WHERE suppressed"),
+            "complementary": count(
+                "SELECT count(*) FROM ours WHERE suppression_reason = 'complementary'"
+            ),
+        }
+
+
+def agrees(result: dict) -> bool:
+    return (
+        result["rows_ours"] == result["rows_duckdb"]
+        and result["only_ours"] == 0
+        and result["only_duckdb"] == 0
+    )

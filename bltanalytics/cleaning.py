@@ -72,6 +72,25 @@ _REFERENCE_REASON = {
 INSTRUCTIONAL_ROLES = ("teacher", "coach", "specialist")
 
 
+@dataclass(frozen=True, eq=False)
+class ColumnCodes:
+    """Integer codes of one cleaned column: ``distinct[codes[i]]`` is row i's value (-1: missing).
+
+    Cleaning encodes key columns anyway (to find duplicates); handing the codes on spares the
+    metrics layer hashing the same millions of ids again. ``source`` is the column's array the
+    codes describe: :meth:`of` gives the codes only for a series still backed by it, so a
+    table changed after cleaning is never read through stale codes.
+    """
+
+    codes: np.ndarray
+    distinct: np.ndarray
+    source: object = field(repr=False)
+
+    def of(self, values: pd.Series) -> ColumnCodes | None:
+        """These codes if ``values`` is the very column they were made from, else None."""
+        return self if values.array is self.source and len(values) == len(self.codes) else None
+
+
 @dataclass
 class CleanResult:
     """A cleaned table and the record of what happened to every input row."""
@@ -83,6 +102,7 @@ class CleanResult:
     rows_read: int
     unrecognised: pd.DataFrame  # column, value, count: raw values no vocabulary or mapping knew
     ignored_columns: list[str] = field(default_factory=list)
+    codes: dict[str, ColumnCodes] = field(default_factory=dict, repr=False)
 
     @property
     def rows_dropped(self) -> int:
@@ -363,27 +383,30 @@ def normalize_column(raw: pd.Series, column: Column, value_map: dict[str, str] |
     >>> values.tolist(), status.tolist()
     ([True, False, <NA>, <NA>], [0, 0, 2, 1])
     """
-    values, status, _ = _normalize(raw, column, value_map or {})
+    values, status, _, _ = _normalize(raw, column, value_map or {})
     return values, status
 
 
 def _normalize(raw: pd.Series, column: Column, value_map: dict[str, str]):
-    """:func:`normalize_column` plus the integer code of each row's normalized value.
+    """:func:`normalize_column` plus the integer code of each row's normalized value and the
+    distinct normalized values (``distinct[code]``).
 
     The codes (equal values, equal codes; blank is -1) let duplicate detection group rows
-    without hashing the strings again. Free-text and id columns take a fast path (trim only)
-    and return no codes.
+    and later layers match ids without hashing the strings again. Free-text columns take a
+    fast path (trim only) and return no codes.
     """
     raw = raw.astype("str")
     dtype = _DTYPES.get(column.kind, "str")
-    if column.kind in ("id", "text") and not value_map:
+    if column.kind == "text" and not value_map:
         values = raw.str.strip()
         blank = values.eq("").to_numpy(dtype=bool, na_value=False)
         if blank.any():
             values = values.mask(blank)
         status = np.where(values.isna().to_numpy(), BLANK, OK).astype(np.int8)
-        return values, status, None
+        return values, status, None, None
     codes, uniques = _text_codes(raw)
+    if column.kind == "id" and not value_map:
+        return _normalize_ids(raw, codes, uniques)
     texts = [u.strip() for u in uniques]
     n_uniq = len(texts)
     uniq_status = np.full(n_uniq + 1, BLANK, dtype=np.int8)  # the extra slot: blank cells
@@ -413,8 +436,23 @@ def _normalize(raw: pd.Series, column: Column, value_map: dict[str, str]):
         # take on the array, not the Series (a Series take also copies its index), and wrap
         # it without the copy pandas' constructor makes by default
         values = pd.Series(uniq_values.array.take(slot), index=raw.index, name=raw.name, copy=False)
-    value_codes, _ = pd.factorize(uniq_values)
-    return values, uniq_status[slot], value_codes.astype(np.int32)[slot]
+    value_codes, distinct = pd.factorize(uniq_values)
+    return values, uniq_status[slot], value_codes.astype(np.int32)[slot], np.asarray(distinct)
+
+
+def _normalize_ids(raw: pd.Series, codes: np.ndarray, uniques: list[str]):
+    """Ids: trimmed, blank is missing; codes from the column's dictionary encoding."""
+    trimmed = [u.strip() for u in uniques]
+    status = np.where(codes < 0, np.int8(BLANK), np.int8(OK))
+    if trimmed == uniques and "" not in uniques:  # the usual case: nothing to change
+        return raw, status, codes, np.array(uniques, dtype=object)
+    kept = pd.Series([t or None for t in trimmed] + [None], dtype="str")
+    value_codes, distinct = pd.factorize(kept)  # " 0101" and "0101" become one id
+    slot = np.where(codes < 0, np.int32(len(uniques)), codes)
+    row_codes = value_codes.astype(np.int32)[slot]
+    values = pd.Series(kept.array.take(slot), index=raw.index, name=raw.name, copy=False)
+    status = np.where(row_codes < 0, np.int8(BLANK), np.int8(OK))
+    return values, status, row_codes, np.asarray(distinct)
 
 
 def _is_text(values: pd.Series) -> bool:
@@ -637,14 +675,16 @@ def clean_table(
     statuses: dict[str, np.ndarray] = {}
     unrecognised = []
     codes: dict[str, np.ndarray] = {}
+    distinct: dict[str, np.ndarray] = {}
     for column in spec.columns:
-        values, status, value_codes = _normalize(
+        values, status, value_codes, value_distinct = _normalize(
             raw_text[column.name], column, mapping.value_map(column.name)
         )
         frame[column.name] = values
         statuses[column.name] = status
         if value_codes is not None:
             codes[column.name] = value_codes
+            distinct[column.name] = value_distinct
         if column.kind in ("enum", "demographic", "demographic_flag", "grade", "survey_window"):
             bad = status >= BAD
             if bad.any():
@@ -686,7 +726,7 @@ def clean_table(
         unknown = ~_is_in(frame[column], known) & frame[column].notna().to_numpy()
         drop(unknown, _REFERENCE_REASON[table], column)
 
-    frame = _derive(name, frame, references, codes)
+    frame = _derive(name, frame, references, codes, supplied=set(chosen.values()))
 
     if name == "assessments":
         unscorable = frame["proficient"].isna().to_numpy()
@@ -708,6 +748,7 @@ def clean_table(
 
     used = frame.loc[~dropped].reset_index(drop=True) if dropped.any() else frame
     return CleanResult(
+        codes=_kept_codes(spec, used, codes, distinct, None if not dropped.any() else ~dropped),
         table=name,
         file=file,
         frame=used,
@@ -720,6 +761,30 @@ def clean_table(
         ),
         ignored_columns=ignored,
     )
+
+
+#: columns whose codes a cleaned table hands on (what the metrics layer groups and matches by)
+CODED_COLUMNS = ("student_id", "school_id", "school_year", "term", "subject", "grade")
+
+
+def _kept_codes(
+    spec: TableSpec,
+    used: pd.DataFrame,
+    codes: dict[str, np.ndarray],
+    distinct: dict[str, np.ndarray],
+    keep: np.ndarray | None,
+) -> dict[str, ColumnCodes]:
+    """The codes of the used rows of the columns later layers group by, in small dtypes."""
+    if spec.name not in ("assessments", "students"):
+        return {}
+    out = {}
+    for name in CODED_COLUMNS:
+        if name not in codes:
+            continue
+        values = codes[name] if keep is None else codes[name][keep]
+        small = np.min_scalar_type(-max(len(distinct[name]), 1))  # signed: -1 is missing
+        out[name] = ColumnCodes(values.astype(small), distinct[name], used[name].array)
+    return out
 
 
 def _is_in(values: pd.Series, known: pd.Index) -> np.ndarray:
@@ -789,8 +854,13 @@ def _repeated(keys: np.ndarray) -> np.ndarray | None:
 
 
 def _derive(
-    name: str, frame: pd.DataFrame, references: References, codes: dict[str, np.ndarray]
+    name: str,
+    frame: pd.DataFrame,
+    references: References,
+    codes: dict[str, np.ndarray],
+    supplied: set[str],
 ) -> pd.DataFrame:
+    """Columns computed from others; ``supplied``: the contract columns the file had."""
     if name in DATED:
         frame = frame.assign(school_year=school_year_of(frame[DATED[name]]))
     if name in ("team_meetings", "team_cycles", "fidelity_checks"):
@@ -804,7 +874,7 @@ def _derive(
     if name == "staff":
         default = frame["role"].isin(INSTRUCTIONAL_ROLES).astype("boolean")
         frame = frame.assign(instructional=frame["instructional"].fillna(default))
-    if name == "pd_activities" and frame["completed"].isna().all():
+    if name == "pd_activities" and "completed" not in supplied:
         # no completed column at all: an activity log lists what staff took part in
         frame = frame.assign(completed=pd.array([True] * len(frame), dtype="boolean"))
     if name == "assessments":
@@ -931,6 +1001,7 @@ def _score(
 
 __all__ = [
     "CleanResult",
+    "ColumnCodes",
     "References",
     "clean_table",
     "normalize_column",

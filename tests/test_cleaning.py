@@ -373,3 +373,15 @@ def test_cleaning_does_not_mutate_its_input():
     before = frame.copy()
     clean_table("schools", frame)
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_pd_completed_defaults_only_when_the_column_is_absent():
+    without = clean_table(
+        "pd_activities", raw(staff_id=["1"], activity_date=["2025-10-01"], format=["plc"])
+    )
+    assert without.frame["completed"].tolist() == [True]
+    blank = clean_table(
+        "pd_activities",
+        raw(staff_id=["1"], activity_date=["2025-10-01"], format=["plc"], completed=[None]),
+    )
+    assert blank.frame["completed"].isna().all()  # a blank cell is not completed

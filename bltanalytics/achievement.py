@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bltanalytics.cleaning import ColumnCodes
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.suppression import FAMILY, _strings, suppress
@@ -107,7 +108,11 @@ _DENSE_LIMIT = 1 << 24
 
 
 def achievement(
-    assessments: pd.DataFrame, students: pd.DataFrame, config: Config | None = None
+    assessments: pd.DataFrame,
+    students: pd.DataFrame,
+    config: Config | None = None,
+    *,
+    codes: dict[str, dict[str, ColumnCodes]] | None = None,
 ) -> pd.DataFrame:
     """Percent proficient by school, year, term, subject, grade, dimension and group, suppressed.
 
@@ -117,6 +122,9 @@ def achievement(
     percentage minus the All Students percentage of the same school, year, term, subject and
     grade; 0 on the All Students row; empty where either is suppressed). Sorted by school, year,
     term (Fall, Winter, Spring), subject, grade (PK, K, 1-12, All), dimension, group.
+
+    ``codes``: the integer codes cleaning made of key columns (``District.codes``: per table,
+    per column); used for the columns they still describe, so ids are not hashed again.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"student_id": ["1", "2"], "school_id": "0101",
@@ -136,8 +144,19 @@ def achievement(
         return _empty()
 
     # Integer codes for the keys, numbered in display order.
+    cleaned_codes = codes or {}
+
+    def given(table: str, frame: pd.DataFrame, column: str) -> ColumnCodes | None:
+        found = cleaned_codes.get(table, {}).get(column)
+        return found.of(frame[column]) if found is not None else None
+
     keys = {
-        name: _ordered_codes(assessments[name], f"assessments.{name}", ORDERS.get(name, ()))
+        name: _ordered_codes(
+            assessments[name],
+            f"assessments.{name}",
+            ORDERS.get(name, ()),
+            given("assessments", assessments, name),
+        )
         for name in ("school_id", "school_year", "term", "subject", "grade")
     }
     radix = [len(distinct) for _, distinct in keys.values()]
@@ -152,7 +171,15 @@ def achievement(
     n_cells = len(cell_keys)
 
     rows = _student_rows(
-        assessments, students, school, keys["school_id"][1], year, keys["school_year"][1]
+        assessments,
+        students,
+        school,
+        keys["school_id"][1],
+        year,
+        keys["school_year"][1],
+        given=lambda table, column: given(
+            table, assessments if table == "assessments" else students, column
+        ),
     )
     groups, group_codes = _dimension_codes(students)
     del school, year
@@ -293,10 +320,12 @@ def _encode(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ordered_codes(
-    values: pd.Series, name: str, order: tuple[str, ...] = ()
+    values: pd.Series, name: str, order: tuple[str, ...] = (), given: ColumnCodes | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Codes numbered in display order (``order`` first, then by name), and the values."""
-    codes, distinct = _encode(values)
+    """Codes numbered in display order (``order`` first, then by name), and the values.
+
+    ``given``: ready codes of ``values`` (from cleaning) instead of encoding them."""
+    codes, distinct = (given.codes, given.distinct) if given is not None else _encode(values)
     if len(codes) and codes.min() < 0:
         raise BltError(f"{name} has missing values; cleaning should have dropped those rows")
     known = {v: i for i, v in enumerate(order)}
@@ -320,9 +349,11 @@ def _compact(keys: np.ndarray, space: float) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(distinct, dtype=np.int64)
 
 
-def _codes_in(values: pd.Series, uniques: np.ndarray) -> np.ndarray:
+def _codes_in(
+    values: pd.Series, uniques: np.ndarray, given: ColumnCodes | None = None
+) -> np.ndarray:
     """Position of each value in ``uniques`` (-1 if absent or missing), via its distinct values."""
-    codes, distinct = _encode(values)
+    codes, distinct = (given.codes, given.distinct) if given is not None else _encode(values)
     where = np.append(pd.Index(uniques).get_indexer(pd.Index(distinct)), -1)
     return where[codes]
 
@@ -334,6 +365,7 @@ def _student_rows(
     school_u: np.ndarray,
     year: np.ndarray,
     year_u: np.ndarray,
+    given=lambda table, column: None,
 ) -> np.ndarray:
     """For each assessment, the position of its ``students`` row (``len(students)`` if none).
 
@@ -345,10 +377,13 @@ def _student_rows(
     if n_students == 0:
         return np.zeros(len(assessments), dtype=np.int64)
     n_years = len(year_u)
-    s_year = _codes_in(students["school_year"], year_u)
-    s_school = _codes_in(students["school_id"], school_u)
-    s_school_rank = _ordered_codes(students["school_id"], "students.school_id")[0]
-    s_sid, sid_u = _encode(students["student_id"])
+    s_year = _codes_in(students["school_year"], year_u, given("students", "school_year"))
+    s_school = _codes_in(students["school_id"], school_u, given("students", "school_id"))
+    s_school_rank = _ordered_codes(
+        students["school_id"], "students.school_id", given=given("students", "school_id")
+    )[0]
+    ready = given("students", "student_id")
+    s_sid, sid_u = (ready.codes, ready.distinct) if ready else _encode(students["student_id"])
     valid = np.flatnonzero((s_year >= 0) & (s_sid >= 0))
 
     # Fallback row per (student, year): lowest school_id, then table order.
@@ -362,7 +397,12 @@ def _student_rows(
     several_rows = np.zeros(space + 1, dtype=bool)
     several_rows[sorted_key[first][np.diff(np.r_[np.flatnonzero(first), len(first)]) > 1]] = True
 
-    a_key = _arrow_index_in(assessments["student_id"], sid_u)
+    ready = given("assessments", "student_id")
+    if ready is not None:  # each distinct id looked up once, then spread to its rows
+        where = _arrow_index_in(pd.Series(ready.distinct, dtype="str"), sid_u)
+        a_key = np.append(where, -1)[ready.codes]
+    else:
+        a_key = _arrow_index_in(assessments["student_id"], sid_u)
     found = a_key >= 0
     a_key *= n_years
     a_key += year

@@ -7,12 +7,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from bltanalytics.cleaning import CleanResult, References, clean_table, empty_quarantine
+from bltanalytics.cleaning import (
+    CleanResult,
+    ColumnCodes,
+    References,
+    clean_table,
+    empty_quarantine,
+)
 from bltanalytics.contract import LOAD_ORDER, REQUIRED_TABLES, TABLES
 from bltanalytics.errors import DistrictFolderError
 from bltanalytics.mapping import Mapping
@@ -32,6 +38,9 @@ class District:
     unrecognised: pd.DataFrame
     ignored_columns: dict[str, list[str]]
     files: dict[str, Path]
+    #: integer codes of the key columns of assessments and students, made while cleaning
+    #: (see :class:`~bltanalytics.cleaning.ColumnCodes`); the metrics layer reuses them
+    codes: dict[str, dict[str, ColumnCodes]] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
         """True when the district supplied table ``name`` (possibly with zero usable rows)."""
@@ -135,6 +144,7 @@ def load_district(folder: str | Path, mapping: Mapping | None = None) -> Distric
         ),
         ignored_columns={n: r.ignored_columns for n, r in results.items() if r.ignored_columns},
         files=files,
+        codes={name: r.codes for name, r in results.items() if r.codes},
     )
 
 

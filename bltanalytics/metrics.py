@@ -66,7 +66,9 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     config = config or Config()
     tables = district.tables
     years = district.school_years
-    achievement = compute_achievement(tables["assessments"], tables["students"], config)
+    achievement = compute_achievement(
+        tables["assessments"], tables["students"], config, codes=district.codes
+    )
     rubric = score_rubric(tables, config)
     staff, activities = tables.get("staff"), tables.get("pd_activities")
     students = tables["students"]

@@ -27,12 +27,13 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import altair as alt
@@ -228,14 +229,23 @@ class Section:
         """The chart's text alternative (its ``description``), or ``""`` without a chart."""
         if self.chart is None:
             return ""
-        return str(self.chart.to_dict().get("description", self.title))
+        return str(self.spec.get("description", self.title))
+
+    @functools.cached_property
+    def spec(self) -> dict:
+        """The chart's Vega-Lite spec (``{}`` without a chart), built once.
+
+        Not validated against the Vega-Lite schema here: the chart builders are (in their
+        tests), and validating every chart of every school again took a fifth of a report's
+        time."""
+        return {} if self.chart is None else self.chart.to_dict(validate=False)
 
     def to_html(self, level: int = 3) -> str:
         """The section as HTML: reading, figure, table, notes, then parts under ``<h{level}>``."""
         out = [f'<section class="blt-section"{_key_attr(self.key)}>']
         out.append(f'<p class="blt-reading">{_escape(self.reading)}</p>')
         if self.chart is not None:
-            out.append(_figure(self.chart.to_dict()))
+            out.append(_figure(self.spec))
         if self.table is not None and len(self.table.columns):
             out.append(_table_html(self.table, self.caption or self.title, self.key))
         if self.notes:
@@ -394,12 +404,43 @@ def load(
     '0101'
     """
     if str(metrics_dir):
-        return read_metrics(metrics_dir)
+        return _read_metrics_cached(Path(metrics_dir))
     from bltanalytics.district import load_district
 
     folder = Path(data_dir) if str(data_dir) else sample_dir()
     config = Config() if min_n is None else Config(min_n=_whole(min_n, "min_n"))
     return compute_metrics(load_district(folder), config)
+
+
+#: The last metrics export read by :func:`load`: (its folder, its files' signature, Metrics).
+#: A warm kernel runs school after school from one export; it reads the files once. It holds
+#: only what the export holds (district aggregates, shared by every school's report), and every
+#: caller gets its own copy of each frame (see :func:`_read_metrics_cached`).
+_EXPORT_CACHE: dict[str, tuple[Path, tuple, Metrics]] = {}
+
+
+def _export_signature(folder: Path) -> tuple:
+    """(name, size, modification time in ns) of every Parquet file of an export: a rewritten
+    file changes it."""
+    stats = [(p.name, p.stat()) for p in sorted(folder.glob("*.parquet"))]
+    return tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats)
+
+
+def _read_metrics_cached(folder: Path) -> Metrics:
+    """:func:`read_metrics`, reading the files again only when they changed.
+
+    Each call returns new frames: copies that share their data with the cached ones until
+    either side writes (pandas' copy-on-write), so whatever a notebook does to its metrics,
+    including changing a column in place, never reaches the cache or the next school.
+    """
+    folder = folder.resolve()
+    signature = _export_signature(folder) if folder.is_dir() else ()
+    cached = _EXPORT_CACHE.get("last")
+    if cached is None or cached[0] != folder or cached[1] != signature or not signature:
+        metrics = read_metrics(folder)  # raises the helpful error for a missing export
+        _EXPORT_CACHE["last"] = cached = (folder, signature, metrics)
+    frames = {f.name: getattr(cached[2], f.name) for f in fields(Metrics)}
+    return Metrics(**{name: frame.copy(deep=False) for name, frame in frames.items()})
 
 
 def _whole(value: object, name: str) -> int:

@@ -107,7 +107,8 @@ def check_shape(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         if len(frame) > SAMPLE_ROWS:
             CLEAN_SCHEMAS[name].validate(_sample(frame), lazy=True)
             return frame
-        return CLEAN_SCHEMAS[name].validate(frame, lazy=True)
+        CLEAN_SCHEMAS[name].validate(frame, lazy=True)
+        return frame  # the very frame (pandera returns a copy): its columns stay the same
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases[["column", "check", "failure_case"]].head(10)
         raise BltError(

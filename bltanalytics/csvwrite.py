@@ -40,7 +40,7 @@ __all__ = ["csv_ready", "write_csv"]
 #: Frames with fewer rows go through pandas (it is fast enough there).
 MIN_ROWS = 20_000
 #: Lines are built this many rows at a time (bounds the memory of the text being built).
-CHUNK_ROWS = 1 << 19
+CHUNK_ROWS = 1 << 18
 _NEEDS_QUOTES = r'[,"\n]'
 
 
@@ -68,25 +68,26 @@ def write_csv(
     """Write ``frame`` (without its index) to ``path`` as ``frame.to_csv(path, index=False)``.
 
     ``lower_bools``: booleans as ``true``/``false`` (:func:`csv_ready`). ``min_rows``: frames
-    with fewer rows are written by pandas.
+    with fewer rows are written by pandas. Large frames are formatted :data:`CHUNK_ROWS` rows
+    at a time, so the text being built stays small whatever the size of the table.
     """
-    columns = _text_columns(frame, lower_bools) if len(frame) >= min_rows else None
-    if columns is None:
+    if len(frame) < min_rows or not _arrow_can_write(frame):
         (csv_ready(frame) if lower_bools else frame).to_csv(path, index=False)
         return
-    texts, quoted = columns
     header = ",".join(_quote(str(c)) for c in frame.columns) + "\n"
+    options = pacsv.WriteOptions(include_header=False, quoting_style="none")
     with open(path, "wb") as out:
         out.write(header.encode("utf-8"))
-        if not quoted:  # nothing to quote: Arrow's own writer, told never to quote
-            table = pa.table(texts, names=[f"c{i}" for i in range(len(texts))])
-            options = pacsv.WriteOptions(include_header=False, quoting_style="none")
-            pacsv.write_csv(table, out, options)
-            return
         for start in range(0, len(frame), CHUNK_ROWS):
-            parts = [c.slice(start, CHUNK_ROWS) for c in texts]
+            chunk = frame.iloc[start : start + CHUNK_ROWS]
+            texts = [_column_text(chunk[name], lower_bools) for name in frame.columns]
+            if not any(quoted for _, quoted in texts):
+                # nothing to quote: Arrow's own writer, told never to quote
+                table = pa.table([t for t, _ in texts], names=[f"c{i}" for i in range(len(texts))])
+                pacsv.write_csv(table, out, options)
+                continue
             lines = pc.binary_join_element_wise(
-                *parts, _text(","), null_handling="replace", null_replacement=""
+                *(t for t, _ in texts), _text(","), null_handling="replace", null_replacement=""
             )
             lines = pc.binary_join_element_wise(lines, _text(""), _text("\n"))
             out.write(_data_bytes(lines))
@@ -99,7 +100,7 @@ def _quote(text: str) -> str:
 
 
 def _data_bytes(array: pa.Array) -> memoryview:
-    """The characters of a large_string array without nulls, as one contiguous buffer."""
+    """The characters of a large_string array, as one contiguous buffer (null: none)."""
     array = array.cast(pa.large_string()) if array.type != pa.large_string() else array
     if len(array) == 0 or array.buffers()[2] is None:
         return memoryview(b"")
@@ -108,34 +109,39 @@ def _data_bytes(array: pa.Array) -> memoryview:
     return memoryview(array.buffers()[2])[first:last]
 
 
-def _text_columns(frame: pd.DataFrame, lower_bools: bool) -> tuple[list, bool] | None:
-    """Each column as large_string (null = empty field) and whether any value was quoted;
-    None if pandas must write the frame."""
+def _arrow_can_write(frame: pd.DataFrame) -> bool:
+    """Whether every column has a dtype formatted here exactly as pandas would."""
     if frame.shape[1] < 2 or any(not isinstance(c, str) or "\r" in c for c in frame.columns):
-        return None  # a one-field line and odd headers have their own quoting rules
-    out, quoted = [], False
+        return False  # a one-field line and odd headers have their own quoting rules
     for name in frame.columns:
-        text = _column_text(frame[name], lower_bools)
-        if text is None:
-            return None
-        out.append(text[0])
-        quoted = quoted or text[1]
-    return out, quoted
+        dtype = frame[name].dtype
+        if isinstance(dtype, pd.StringDtype):
+            text = _data_bytes(_arrow(frame[name]).cast(pa.large_string()))
+            if (np.frombuffer(text, dtype=np.uint8) == ord("\r")).any():
+                return False  # whether a bare carriage return is quoted depends on Python
+        elif not (
+            pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_integer_dtype(dtype)
+            or dtype == np.float64
+        ):
+            return False
+    return True
 
 
 _SPECIAL = np.zeros(256, dtype=bool)
-_SPECIAL[[ord(","), ord('"'), ord("\n"), ord("\r")]] = True
+_SPECIAL[[ord(","), ord('"'), ord("\n")]] = True
 
 
-def _column_text(column: pd.Series, lower_bools: bool) -> tuple[pa.Array, bool] | None:
+def _column_text(column: pd.Series, lower_bools: bool) -> tuple[pa.Array, bool]:
+    """A column as large_string (null = empty field), and whether any value was quoted.
+
+    Only for the dtypes :func:`_arrow_can_write` accepts."""
     dtype = column.dtype
     if isinstance(dtype, pd.StringDtype):
         array = _arrow(column).cast(pa.large_string())
         characters = np.frombuffer(_data_bytes(array), dtype=np.uint8)
         if not _SPECIAL[characters].any():  # one pass over the bytes: the usual case
             return array, False
-        if pc.any(pc.match_substring(array, "\r")).as_py():
-            return None  # whether a bare carriage return is quoted depends on the Python version
         needs = pc.fill_null(pc.match_substring_regex(array, _NEEDS_QUOTES), False)
         quoted = pc.binary_join_element_wise(
             _text('"'), pc.replace_substring(array, '"', '""'), _text('"'), _text("")
@@ -147,9 +153,7 @@ def _column_text(column: pd.Series, lower_bools: bool) -> tuple[pa.Array, bool] 
         return pc.if_else(values, _text(words[0]), _text(words[1])), False
     if pd.api.types.is_integer_dtype(dtype):  # int* and nullable Int*
         return _arrow(column).cast(pa.large_string()), False
-    if dtype == np.float64:
-        return _float_text(column.to_numpy()), False
-    return None
+    return _float_text(column.to_numpy()), False
 
 
 def _arrow(column: pd.Series) -> pa.Array:

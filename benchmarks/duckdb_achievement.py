@@ -147,7 +147,9 @@ def run_query(assessments: Path, students: Path, min_n: int):
     import duckdb
 
     with duckdb.connect() as con:
-        return con.sql(achievement_sql(assessments, students, min_n)).fetch_arrow_table()
+        result = con.sql(achievement_sql(assessments, students, min_n))
+        fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+        return fetch()
 
 
 def compare(ours, theirs) -> dict:

@@ -31,6 +31,7 @@ Comparisons allow a tolerance of 1e-9 so that, say, 3/5 = 0.6 is exactly at 0.75
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -258,8 +259,22 @@ def _team_steps(tables: Tables, universe: pd.DataFrame, ind: Indicator) -> pd.Da
     return _counts(per_team, per_team["cycle_step"] >= ind.params["min_steps"])
 
 
+#: the last survey table :func:`_latest_window` saw (weakly) and its answer: six survey
+#: indicators ask about the same table in a row
+_LATEST_WINDOW: dict[str, tuple[weakref.ref, pd.DataFrame]] = {}
+
+
 def _latest_window(survey: pd.DataFrame) -> pd.DataFrame:
     """Responses of each school's latest survey window (Fall < Winter < Spring) in each year."""
+    last = _LATEST_WINDOW.get("last")
+    if last is not None and last[0]() is survey:
+        return last[1]
+    counted = _latest_window_of(survey)
+    _LATEST_WINDOW["last"] = (weakref.ref(survey), counted)
+    return counted
+
+
+def _latest_window_of(survey: pd.DataFrame) -> pd.DataFrame:
     if "school_year" not in survey.columns or "window_term" not in survey.columns:
         parts = survey["survey_window"].astype("str").str.strip().str.rsplit(" ", n=1)
         survey = survey.assign(school_year=parts.str[0], window_term=parts.str[1])

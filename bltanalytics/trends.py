@@ -87,8 +87,9 @@ def trends(achievement: pd.DataFrame) -> pd.DataFrame:
     # Integer codes: the group series (first-seen order), the year's start, the term's rank.
     series = np.zeros(len(achievement), dtype=np.int64)
     space = 1.0
+    encoded = {}
     for column in _SERIES:
-        codes, distinct = _encode(_text(achievement[column]))
+        codes, distinct = encoded[column] = _encode(_text(achievement[column]))
         k = len(distinct) + 1
         series *= k
         series += codes.astype(np.int64) + 1  # missing (-1) is a value of its own
@@ -150,12 +151,13 @@ def trends(achievement: pd.DataFrame) -> pd.DataFrame:
 
     published = np.where(_as_bool(achievement["suppressed"]), np.nan, _pct(achievement))
     from_pct, to_pct = published[from_rows], published[to_rows]
-    out = {c: achievement[c].iloc[from_rows].reset_index(drop=True) for c in _SERIES}
+    # text columns taken from each column's few distinct values (cheaper than from its rows)
+    out = {c: _strings(encoded[c][1], encoded[c][0][from_rows]) for c in _SERIES}
     out["comparison"] = _strings(np.array(COMPARISONS), comparison)
-    out["from_year"] = achievement["school_year"].iloc[from_rows].reset_index(drop=True)
-    out["from_term"] = achievement["term"].iloc[from_rows].reset_index(drop=True)
-    out["to_year"] = achievement["school_year"].iloc[to_rows].reset_index(drop=True)
-    out["to_term"] = achievement["term"].iloc[to_rows].reset_index(drop=True)
+    out["from_year"] = _strings(years, year_codes[from_rows])
+    out["from_term"] = _strings(terms, term_codes[from_rows])
+    out["to_year"] = _strings(years, year_codes[to_rows])
+    out["to_term"] = _strings(terms, term_codes[to_rows])
     out["from_pct"] = from_pct
     out["to_pct"] = to_pct
     out["change_pp"] = to_pct - from_pct

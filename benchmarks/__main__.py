@@ -51,6 +51,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="alternating rounds (default 3; quick 1)")
     parser.add_argument("--out", type=Path, help="markdown file to write")
     parser.add_argument("--baseline", type=Path, help="an older source tree to time as well")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="only write the page again from a saved run (benchmarks/_districts/*.json)",
+    )
     return parser.parse_args(argv)
 
 
@@ -65,10 +71,21 @@ def main(argv: list[str] | None = None) -> dict:
         if args.quick
         else REPO / "docs" / "benchmarks.md"
     )
-    results = run(parts, settings, baseline=args.baseline, quick=args.quick)
+    if args.render:
+        results = json.loads(args.render.read_text())
+    else:
+        results = run(parts, settings, baseline=args.baseline, quick=args.quick)
+        saved = (
+            REPO / "benchmarks" / "_districts" / f"last-run{'-quick' if args.quick else ''}.json"
+        )
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(results, indent=1, default=str))
+        print(
+            f"figures saved to {saved} (`python -m benchmarks --render {saved}` writes the "
+            "page again)"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render.markdown(results), encoding="utf-8")
-    (out.with_suffix(".json")).write_text(json.dumps(results, indent=1, default=str))
     print(f"wrote {out}")
     return results
 

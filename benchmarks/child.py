@@ -144,6 +144,9 @@ def main(argv: list[str]) -> None:
         "write-cleaned": lambda: write_cleaned(*args),
     }
     result = handlers[what]()
+    import bltanalytics  # which source tree ran (the baseline runs an older one)
+
+    result["package"] = str(Path(bltanalytics.__file__).resolve().parents[1])
     print(json.dumps(result))
 
 

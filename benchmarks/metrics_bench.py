@@ -31,9 +31,23 @@ def child(*args: str) -> list[str]:
 
 
 def _run(argv: list[str], source: Path | None = None) -> Measured:
-    """Run a child with this source tree (or ``source``, an older one, ahead of it)."""
-    path = f"{source}:{REPO}" if source else str(REPO)
-    return run_child(argv, cwd=REPO, env={"PYTHONPATH": path})
+    """Run a child with this source tree, or with ``source`` (an older one) for the package.
+
+    The child starts in the tree whose package it runs: ``python -m`` puts the working
+    directory first on the import path, ahead of ``PYTHONPATH``."""
+    return source_child(argv, source)
+
+
+def source_child(argv: list[str], source: Path | None = None) -> Measured:
+    """:func:`run_child` importing ``bltanalytics`` from ``source`` (default: this tree) and
+    ``benchmarks`` from this tree; fails if the child ran another package than asked."""
+    tree = Path(source).resolve() if source else REPO
+    measured = run_child(argv, cwd=tree, env={"PYTHONPATH": f"{tree}:{REPO}"})
+    ran = measured.reported.get("package")
+    if measured.ok and ran is not None and Path(ran) != tree:
+        measured.returncode = 98
+        measured.stderr += f"\nthe child ran the package of {ran}, not of {tree}"
+    return measured
 
 
 def bench_metrics(

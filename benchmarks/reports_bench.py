@@ -19,7 +19,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from benchmarks.harness import REPO, Measured, alternate, median, run_child, summary
+from benchmarks.harness import Measured, alternate, median, summary
+from benchmarks.metrics_bench import source_child
 
 TARGET_SPEEDUP = 4.0
 MODES = ("warm", "papermill", "fresh")
@@ -72,11 +73,7 @@ def bench_reports(
             counter["run"] += 1
             out = work / f"out-{mode}-{counter['run']}"
             argv = [sys.executable, "-m", "benchmarks.child", "reports", jobs_file, out, mode]
-            measured = run_child(
-                [str(a) for a in argv],
-                cwd=REPO,
-                env={"PYTHONPATH": f"{source}:{REPO}" if source else str(REPO)},
-            )
+            measured = source_child([str(a) for a in argv], source)
             if measured.ok:
                 htmls = list(out.glob("school_*.html"))
                 if len(htmls) != n:

@@ -34,6 +34,9 @@ from html import unescape
 from pathlib import Path
 
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbformat import NotebookNode
 from traitlets.config import Config
 
@@ -167,6 +170,50 @@ def prepare_for_report(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
+class _PageExporter(HTMLExporter):
+    """nbconvert's HTML exporter without its last step: re-parsing the whole page with
+    BeautifulSoup to add ``alt`` to images that lack one and ``tabindex="0"`` to the input and
+    output areas. That parse took 95% of an export (0.18 s of 0.19 s for a school report of
+    0.6 MB); :func:`_accessible` makes the same two additions to the page text directly."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight = self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+        )
+        resources = self._init_resources(resources)
+        data_types = WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources
+        )
+        self.register_filter("highlight_code", highlight)
+        self.register_filter("filter_data_type", data_types)
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return _accessible(html), resources
+
+
+_MISSING_ALT = "No description has been provided for this image"
+_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)([^>]*?)(\s*/?)>", re.IGNORECASE)
+_FOCUSABLE = re.compile(
+    r'<div\b(?![^>]*\btabindex=)([^>]*\bclass="[^"]*'
+    r'\b(?:jp-Cell-inputWrapper|jp-OutputArea-output)\b[^"]*"[^>]*)>'
+)
+
+
+def _accessible(html: str) -> str:
+    """What nbconvert's exporter adds to a page: ``alt`` text on images without one and
+    ``tabindex="0"`` on input wrappers and output areas (so a keyboard can scroll them).
+
+    >>> page = _accessible('<div class="jp-OutputArea-output x"><img src="a.png"></div>')
+    >>> page.startswith('<div class="jp-OutputArea-output x" tabindex="0"><img src="a.png" alt=')
+    True
+    """
+    html = _IMG_WITHOUT_ALT.sub(
+        lambda m: f'<img{m.group(1)} alt="{_MISSING_ALT}"{m.group(2)}>', html
+    )
+    return _FOCUSABLE.sub(lambda m: f'<div{m.group(1)} tabindex="0">', html)
+
+
 _local = threading.local()
 
 
@@ -178,7 +225,7 @@ def _exporter() -> HTMLExporter:
         config.TagRemovePreprocessor.enabled = True
         config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "remove_cell"}
         config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output", "remove_output"}
-        exporter = HTMLExporter(
+        exporter = _PageExporter(
             config=config,
             template_name=TEMPLATE_NAME,
             extra_template_basedirs=[str(TEMPLATE_DIR)],

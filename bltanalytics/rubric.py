@@ -45,6 +45,7 @@ import pandas as pd
 import yaml
 
 from bltanalytics.config import Config
+from bltanalytics.contract import SURVEY_ITEMS
 from bltanalytics.errors import ConfigError
 from bltanalytics.learning import completed_activities, staff_years
 
@@ -77,14 +78,6 @@ STATUSES = ("met", "approaching", "not_met", "insufficient_data", "no_data")
 SCORED_STATUSES = ("met", "approaching", "not_met")
 """Statuses of an indicator "with data": one that could be judged against its threshold."""
 
-SURVEY_ITEMS = (
-    "UNDERSTANDS_PROCESS",
-    "USES_PROCESS",
-    "CAN_LIST_STRATEGIES",
-    "ENDORSES_GOALS",
-    "INTERPRETS_DATA",
-    "DATA_DISCUSSIONS",
-)
 WINDOW_ORDER = {"Fall": 1, "Winter": 2, "Spring": 3}
 """Survey windows within a school year; the latest one a school has counts for the rubric."""
 

@@ -209,6 +209,26 @@ def guarded(build: Callable[[], widgets.Widget], *, title: str) -> widgets.Widge
 # ------------------------------------------------------------------------------------------------
 
 
+def build_dashboard(
+    view, folder=None, *, mask_names: bool | None, config: Config | None, title: str
+) -> widgets.Widget:
+    """Build dashboard ``view`` (a class taking metrics) for a district folder.
+
+    Defaults come from the launcher's environment (``$BLT_DATA`` or the sample district, the
+    name mask, policy settings). The folder is read once per kernel (:func:`load_metrics`); a
+    folder that fails validation gives a plain message instead of the dashboard (:func:`guarded`).
+    """
+    folder = data_folder_from_env() if folder is None else folder
+    mask_names = mask_names_from_env() if mask_names is None else mask_names
+    config = config or config_from_env()
+
+    def build() -> widgets.Widget:
+        metrics = load_metrics(folder, config)
+        return view(metrics, mask_names=mask_names, config=config).widget
+
+    return guarded(build, title=title)
+
+
 def _letters(i: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA (spreadsheet column letters)."""
     out = ""

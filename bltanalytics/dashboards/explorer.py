@@ -32,15 +32,11 @@ from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS, GRADE_ORDER, TERM
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
     DIMENSION_LABELS,
+    build_dashboard,
     chart_html,
-    config_from_env,
     csv_link,
-    data_folder_from_env,
     dropdown,
-    guarded,
     html_table,
-    load_metrics,
-    mask_names_from_env,
     message,
     page,
     safe_filename,
@@ -560,12 +556,4 @@ def build_explorer(
     The folder is read once per kernel (:func:`~bltanalytics.dashboards.common.load_metrics`);
     a folder that fails validation gives a plain message instead of the dashboard.
     """
-    folder = data_folder_from_env() if folder is None else folder
-    mask_names = mask_names_from_env() if mask_names is None else mask_names
-    config = config or config_from_env()
-
-    def build() -> widgets.Widget:
-        metrics = load_metrics(folder, config)
-        return Explorer(metrics, mask_names=mask_names, config=config).widget
-
-    return guarded(build, title=TITLE)
+    return build_dashboard(Explorer, folder, mask_names=mask_names, config=config, title=TITLE)

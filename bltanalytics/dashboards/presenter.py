@@ -30,14 +30,10 @@ from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS, TERM_ORDER
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
     DIMENSION_LABELS,
+    build_dashboard,
     chart_html,
-    config_from_env,
-    data_folder_from_env,
     dropdown,
-    guarded,
     html_table,
-    load_metrics,
-    mask_names_from_env,
     message,
     page,
     school_labels,
@@ -442,12 +438,4 @@ def build_presenter(
 
     The folder is read once per kernel; a folder that fails validation gives a plain message.
     """
-    folder = data_folder_from_env() if folder is None else folder
-    mask_names = mask_names_from_env() if mask_names is None else mask_names
-    config = config or config_from_env()
-
-    def build() -> widgets.Widget:
-        metrics = load_metrics(folder, config)
-        return Presenter(metrics, mask_names=mask_names, config=config).widget
-
-    return guarded(build, title=TITLE)
+    return build_dashboard(Presenter, folder, mask_names=mask_names, config=config, title=TITLE)

@@ -26,14 +26,10 @@ import pandas as pd
 from bltanalytics import charts
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
+    build_dashboard,
     chart_html,
-    config_from_env,
-    data_folder_from_env,
     dropdown,
-    guarded,
     html_table,
-    load_metrics,
-    mask_names_from_env,
     message,
     page,
     school_labels,
@@ -347,12 +343,4 @@ def build_rubric_board(
 
     The folder is read once per kernel; a folder that fails validation gives a plain message.
     """
-    folder = data_folder_from_env() if folder is None else folder
-    mask_names = mask_names_from_env() if mask_names is None else mask_names
-    config = config or config_from_env()
-
-    def build() -> widgets.Widget:
-        metrics = load_metrics(folder, config)
-        return RubricBoard(metrics, mask_names=mask_names, config=config).widget
-
-    return guarded(build, title=TITLE)
+    return build_dashboard(RubricBoard, folder, mask_names=mask_names, config=config, title=TITLE)

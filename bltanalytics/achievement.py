@@ -40,6 +40,7 @@ from bltanalytics.cleaning import ColumnCodes
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.suppression import FAMILY, _strings, suppress
+from bltanalytics.vocabulary import canonical_values
 
 #: Dimensions of the data contract (section 2), in contract order.
 DIMENSIONS: tuple[str, ...] = (
@@ -84,13 +85,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "all": (ALL_STUDENTS,),
     "sex": ("F", "M", "X", NOT_REPORTED),
     "race_ethnicity": (
-        "Hispanic/Latino",
-        "American Indian/Alaska Native",
-        "Asian",
-        "Black/African American",
-        "Native Hawaiian/Pacific Islander",
-        "White",
-        "Two or More Races",
+        *canonical_values("race_ethnicity"),
         NOT_REPORTED,
     ),
     **{d: _FLAG_GROUPS for d in DIMENSIONS[3:]},

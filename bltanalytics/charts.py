@@ -71,6 +71,18 @@ def use_theme() -> None:
 use_theme()
 
 
+def _status_words(base: alt.Chart, *, font_size: int) -> alt.Chart:
+    """Each cell's status as a word, white on the dark status colours, black on the light."""
+    return base.mark_text(fontSize=font_size).encode(
+        text="status_word:N",
+        color=alt.condition(
+            alt.FieldOneOfPredicate(field="status", oneOf=["met", "not_met"]),
+            alt.value("white"),
+            alt.value("black"),
+        ),
+    )
+
+
 def _status_scale() -> alt.Scale:
     return alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values()))
 
@@ -196,14 +208,7 @@ def status_board(rubric: pd.DataFrame, *, title: str, row: str = "school_label")
             legend=alt.Legend(labelExpr=_legend_words()),
         )
     )
-    words = base.mark_text(fontSize=9, angle=0).encode(
-        text="status_word:N",
-        color=alt.condition(
-            alt.FieldOneOfPredicate(field="status", oneOf=["met", "not_met"]),
-            alt.value("white"),
-            alt.value("black"),
-        ),
-    )
+    words = _status_words(base, font_size=9)
     counts = frame.groupby("status").size()
     summary = ", ".join(f"{counts.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_COLORS)
     n_rows = frame[row].nunique()
@@ -615,14 +620,7 @@ def status_grid(
             legend=alt.Legend(labelExpr=_legend_words(), orient="bottom", direction="horizontal"),
         )
     )
-    words = base.mark_text(fontSize=11).encode(
-        text="status_word:N",
-        color=alt.condition(
-            alt.FieldOneOfPredicate(field="status", oneOf=["met", "not_met"]),
-            alt.value("white"),
-            alt.value("black"),
-        ),
-    )
+    words = _status_words(base, font_size=11)
     counts = frame.groupby("status").size()
     summary = ", ".join(f"{counts.get(s, 0)} {STATUS_WORDS[s]}" for s in STATUS_COLORS)
     text = description or (f"{title}: {len(rows)} indicators by {len(columns)} columns; {summary}.")

@@ -48,6 +48,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
+from bltanalytics.contract import TABLES
+from bltanalytics.vocabulary import canonical_values
+
 __all__ = [
     "FILE_FORMATS",
     "SCHOOL_YEARS",
@@ -58,23 +61,7 @@ __all__ = [
 ]
 
 #: every table of DATA_CONTRACT section 1, in the order they are generated
-TABLE_NAMES = (
-    "schools",
-    "students",
-    "assessments",
-    "staff",
-    "teams",
-    "team_members",
-    "team_meetings",
-    "team_cycles",
-    "cycle_results",
-    "staff_survey",
-    "walkthroughs",
-    "fidelity_checks",
-    "pd_activities",
-    "cut_scores",
-    "rubric_ratings",
-)
+TABLE_NAMES = tuple(TABLES)
 SCHOOL_YEARS = ("2024-25", "2025-26")
 TERMS = ("Fall", "Winter", "Spring")
 SUBJECTS = ("ELA", "Math", "Science", "Social Studies")
@@ -117,15 +104,7 @@ _SCHOOL_ROOTS = (
     "Brookside", "Garfield", "Highland", "Kennedy", "Madison", "Northfield", "Orchard",
     "Prairie", "Stonebridge",
 )  # fmt: skip
-_RACES = (
-    "Hispanic/Latino",
-    "American Indian/Alaska Native",
-    "Asian",
-    "Black/African American",
-    "Native Hawaiian/Pacific Islander",
-    "White",
-    "Two or More Races",
-)
+_RACES = tuple(canonical_values("race_ethnicity"))
 _RACE_P = np.array([0.27, 0.01, 0.05, 0.15, 0.01, 0.45, 0.06])
 _RACE_ABILITY = np.array([-0.25, -0.30, 0.30, -0.35, -0.20, 0.10, 0.0])
 _RACE_ED_LOGIT = np.array([0.7, 0.8, -0.3, 0.8, 0.5, -0.4, 0.0])

@@ -48,7 +48,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
-from bltanalytics.contract import TABLES
+from bltanalytics.contract import DEMOGRAPHIC_FLAGS, SURVEY_ITEMS, TABLES
 from bltanalytics.vocabulary import canonical_values
 
 __all__ = [
@@ -168,14 +168,6 @@ RATED_INDICATORS = (
     "C6.meetings",
     "C6.implementation",
     "C6.data_use",
-)
-_SURVEY_ITEMS = (
-    "UNDERSTANDS_PROCESS",
-    "USES_PROCESS",
-    "CAN_LIST_STRATEGIES",
-    "ENDORSES_GOALS",
-    "INTERPRETS_DATA",
-    "DATA_DISCUSSIONS",
 )
 _SURVEY_ITEM_SHIFT = np.array([0.05, 0.0, -0.05, 0.08, -0.10, 0.0])
 _SURVEY_WORDS = ("Strongly disagree", "Disagree", "Agree", "Strongly agree")
@@ -524,14 +516,7 @@ def _schools_table(w: _World) -> _Table:
 def _students_table(w: _World) -> _Table:
     st = pa.array(w.sy_student)
     flags = (w.el, w.sped, w.ed, w.homeless, w.migrant, w.foster)
-    names = (
-        "english_learner",
-        "special_education",
-        "economically_disadvantaged",
-        "homeless",
-        "migrant",
-        "foster_care",
-    )
+    names = DEMOGRAPHIC_FLAGS
     columns = {
         "student_id": pc.take(w.student_id, st),
         "school_id": pc.take(w.school_id, pa.array(w.sy_school)),
@@ -841,7 +826,7 @@ def _staff_survey_table(w: _World) -> _Table:
         # schools that run the survey anonymously leave staff_id blank
         "staff_id": _take(w.staff_id, staff, w.anonymous_survey[school]),
     }
-    for j, item in enumerate(_SURVEY_ITEMS):
+    for j, item in enumerate(SURVEY_ITEMS):
         columns[item] = _ints(answer[:, j], blank[:, j])
     return _Table("staff_survey", columns, {"window": window, "answer": answer, "blank": blank})
 
@@ -1363,11 +1348,11 @@ def _mess_staff_survey(m: _Mess, w: _World) -> None:
     window = m.table.aux["window"]
     labels = [f"{y} {t}" for y in SCHOOL_YEARS for t in ("Fall", "Spring")]
     m.vary("survey_window", {x: [x.lower()] for x in labels}, 0.05)
-    for item in _SURVEY_ITEMS:
+    for item in SURVEY_ITEMS:
         m.vary(item, _WORD_ANSWERS, 1.0, where=window < 2)  # last year's form used words
         m.vary(item, _WORD_ANSWERS, 0.05, where=window >= 2)
     for j, r in enumerate(m.pick(2)):
-        m.set(r, _SURVEY_ITEMS[(2 * j + 1) % 6], "maybe", "bad_value", "value_blanked")
+        m.set(r, SURVEY_ITEMS[(2 * j + 1) % 6], "maybe", "bad_value", "value_blanked")
     for r in m.pick(1):
         m.set(r, "survey_window", None, "missing_required", "row_dropped")
     for r in m.pick(1):

@@ -22,30 +22,14 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks.harness import REPO, median
+from bltanalytics.dashboards.serve import CHROMIUM, CHROMIUM_ARGS, free_port
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BARS = ".blt-bars svg .mark-rect path"
 FIGURE = ".blt-bars figure"
 DIMENSION = ".blt-dimension select"
 TARGET_FIRST_CHART = 5.0
 TARGET_UPDATE = 0.3
 LOCAL = {"127.0.0.1", "localhost"}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

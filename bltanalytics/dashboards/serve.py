@@ -79,6 +79,19 @@ def notebook_path(name: str) -> Path:
     return path
 
 
+#: Debian's chromium and the flags to run it headless on a closed network (no background
+#: requests, no sandbox as root), as the browser tests and the dashboard benchmark drive it
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
 def free_port(host: str = DEFAULT_HOST) -> int:
     """A TCP port that is free on ``host`` right now (for tests and ``--port 0``)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

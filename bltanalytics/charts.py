@@ -1,7 +1,8 @@
 """Charts for reports and dashboards: one theme, aggregates only, words beside colours.
 
-Every builder takes a tidy metrics frame (already suppressed) and returns an ``alt.Chart``
-with a title and a ``description`` (the text alternative screen readers get from the SVG).
+Every builder takes a display-ready frame (from :mod:`bltanalytics.present`: labels, bar
+positions held at their codes, hidden figures already empty) and returns an ``alt.Chart`` with a
+title and a ``description`` (the text alternative screen readers get from the SVG).
 Nothing here displays; notebooks and dashboards do.
 
 The palette is Okabe-Ito (safe for the common colour-vision deficiencies); statuses are also
@@ -9,9 +10,8 @@ written as words on every chart that colours them, so colour never carries meani
 
 >>> import pandas as pd
 >>> rows = pd.DataFrame({"group": ["All Students", "Yes", "No"],
-...     "pct_proficient": [60.0, None, 64.0], "display": ["60%", "*", "64%"],
-...     "suppressed": [False, True, False], "gap_pp": [0.0, None, 4.0],
-...     "dimension": ["all", "english_learner", "english_learner"]})
+...     "group_label": ["All Students", "Yes", "No"], "plot": [60.0, None, 64.0],
+...     "label": ["60%", "hidden: fewer than 10 students", "64%"]})
 >>> spec = proficiency_by_group(rows, title="ELA, grade 3").to_dict()
 >>> spec["title"]["text"], spec["description"][:22]
 ('ELA, grade 3', 'Percent proficient by ')
@@ -23,6 +23,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from bltanalytics.present.labels import LABELS, status_words
+
 THEME = "bltanalytics"
 #: Okabe-Ito, the colour-blind-safe palette
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -33,14 +35,8 @@ STATUS_COLORS = {
     "insufficient_data": "#BBBBBB",
     "no_data": "#EEEEEE",
 }
-STATUS_WORDS = {
-    "met": "met",
-    "approaching": "approaching",
-    "not_met": "not met",
-    "insufficient_data": "too few",
-    "no_data": "no data",
-}
-SUPPRESSED_NOTE = "suppressed (small group)"
+#: The word beside each status colour (labels.yaml ``statuses``).
+STATUS_WORDS = dict(LABELS.statuses)
 
 
 def _theme() -> alt.theme.ThemeConfig:
@@ -88,33 +84,39 @@ def _status_scale() -> alt.Scale:
 
 
 def _with_status_words(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(status_word=frame["status"].map(STATUS_WORDS).astype("str"))
+    return frame.assign(status_word=status_words(frame["status"]).astype("str"))
 
 
 def proficiency_by_group(
-    rows: pd.DataFrame, *, title: str, subtitle: str | None = None
+    view: pd.DataFrame, *, title: str, subtitle: str | None = None
 ) -> alt.Chart:
     """Percent proficient of each group of one family, with All Students as a reference line.
 
-    ``rows``: achievement rows of one school/year/term/subject/grade, the All Students row plus
-    the groups of one dimension. Suppressed groups get no bar, only the word "suppressed".
+    ``view``: display-ready rows (:func:`bltanalytics.present.achievement_view`) of one
+    school/year/term/subject/grade, the All Students row plus the groups of one dimension:
+    ``group_label``, ``plot`` (bar position, empty where hidden) and ``label`` (the figure as
+    shown, or why it is hidden). Hidden groups get no bar, only their label.
+
+    >>> view = pd.DataFrame({"group": ["All Students", "Yes", "No"],
+    ...     "group_label": ["All Students", "Yes", "No"], "plot": [50.0, None, 55.0],
+    ...     "label": ["50%", "hidden: fewer than 10 students", "55%"]})
+    >>> spec = proficiency_by_group(view, title="ELA").to_dict()
+    >>> spec["description"].split(". ")[1]
+    'All Students: 50%; Yes: hidden: fewer than 10 students; No: 55%.'
     """
-    rows = rows.assign(
-        label=rows["display"]
-        .where(~rows["suppressed"].astype(bool), SUPPRESSED_NOTE)
-        .astype("str"),
-        value=rows["pct_proficient"].where(~rows["suppressed"].astype(bool)).astype("float64"),
-        zero=0.0,
-    )
+    rows = view[["group", "group_label", "label"]].assign(value=view["plot"].astype("float64"))
     all_row = rows[rows["group"] == "All Students"]
     groups = rows[rows["group"] != "All Students"] if len(rows) > len(all_row) else rows
-    order = groups["group"].tolist()
+    order = groups["group_label"].tolist()
     base = alt.Chart(groups).encode(
-        y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+        y=alt.Y("group_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
     )
     bars = base.mark_bar(color=PALETTE[0]).encode(
         x=alt.X("value:Q", title="Percent proficient", scale=alt.Scale(domain=[0, 100])),
-        tooltip=[alt.Tooltip("group:N"), alt.Tooltip("label:N", title="proficient")],
+        tooltip=[
+            alt.Tooltip("group_label:N", title="group"),
+            alt.Tooltip("label:N", title="proficient"),
+        ],
     )
     labels = (
         base.mark_text(align="left", dx=4)
@@ -140,14 +142,9 @@ def proficiency_by_group(
     )
 
 
-def describe_groups(rows: pd.DataFrame, title: str) -> str:
-    """Text alternative: every group with its shown figure."""
-    parts = [
-        f"{g}: {SUPPRESSED_NOTE if s else d}"
-        for g, s, d in zip(
-            rows["group"], rows["suppressed"].astype(bool), rows["display"], strict=True
-        )
-    ]
+def describe_groups(view: pd.DataFrame, title: str) -> str:
+    """Text alternative: every group with its figure as shown (or why it is hidden)."""
+    parts = [f"{g}: {label}" for g, label in zip(view["group_label"], view["label"], strict=True)]
     return f"Percent proficient by student group, {title}. " + "; ".join(parts) + "."
 
 
@@ -389,18 +386,20 @@ def groups_by_dimension(
 
     ``rows``: one row per group with ``dimension_label``, ``group_label``, ``plot`` (0-100 or
     empty where suppressed), ``label`` (the figure as shown: ``48%``, ``≥95%``, or
-    :data:`SUPPRESSED_NOTE`) and ``all_plot`` (All Students' bar position, the same on every row).
+    why it is hidden) and ``all_plot`` (All Students' bar position, the same on every row).
     Blocks keep the order of first appearance; each block is as tall as it has groups.
 
     >>> rows = pd.DataFrame({"dimension_label": ["All students", "Sex", "Sex"],
     ...     "group_label": ["All Students", "Female", "Male"], "plot": [50.0, 55.0, None],
-    ...     "label": ["50%", "55%", SUPPRESSED_NOTE], "all_plot": 50.0})
+    ...     "label": ["50%", "55%", "hidden to protect a smaller group"], "all_plot": 50.0})
     >>> spec = groups_by_dimension(rows, title="ELA", description="ELA by group.").to_dict()
     >>> spec["facet"]["row"]["field"], spec["description"]
     ('dimension_label', 'ELA by group.')
     """
     order = rows["dimension_label"].drop_duplicates().tolist()
-    frame = rows.assign(plot_or_zero=rows["plot"].fillna(0.0))
+    frame = rows[["dimension_label", "group_label", "plot", "label", "all_plot"]].assign(
+        plot_or_zero=rows["plot"].fillna(0.0)
+    )
     groups = frame["group_label"].drop_duplicates().tolist()
     base = alt.Chart().encode(
         y=alt.Y(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import os
 import re
 import shutil
@@ -40,13 +41,28 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bltanalytics import __version__, charts
-from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS, DIMENSIONS, NOT_REPORTED, TERM_ORDER
+from bltanalytics import __version__, charts, present
+from bltanalytics.achievement import ALL_GRADES, DIMENSIONS, NOT_REPORTED
 from bltanalytics.cleaning import school_year_text
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.learning import FORMAT_STAGES, PD_FORMATS
 from bltanalytics.metrics import Metrics, compute_metrics, read_metrics
+from bltanalytics.present import (
+    LABELS,
+    SUBJECT_ORDER,
+    TERM_ORDER,
+    article,
+    fixed,
+    group_phrase,
+    group_phrases,
+    join_words,
+    lower_first,
+    percent,
+    plural,
+    say,
+    signed,
+)
 from bltanalytics.rubric import load_rubric
 from bltanalytics.suppression import SUPPRESSED_MARK, display_labels
 
@@ -78,121 +94,20 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 #: Settings of the sample made when the source tree has none (the ``bltanalytics sample`` defaults).
 SAMPLE_SETTINGS = {"schools": 6, "students_per_school": 300, "seed": 2026}
 
-SUBJECT_ORDER = ("ELA", "Math", "Science", "Social Studies")
-
-DIMENSION_LABELS = {
-    "all": "All students",
-    "sex": "Sex",
-    "race_ethnicity": "Race/ethnicity",
-    "english_learner": "English learner",
-    "special_education": "Special education",
-    "economically_disadvantaged": "Economically disadvantaged",
-    "homeless": "Homeless",
-    "migrant": "Migrant",
-    "foster_care": "Foster care",
-}
-SEX_LABELS = {"F": "Female", "M": "Male", "X": "Non-binary"}
-#: School levels named in the overview sentence ("an elementary school"); others are not named.
 LEVEL_WORDS = ("elementary", "middle", "high")
-
-#: How a group is named in a sentence: (dimension, group) -> words; race groups add "students".
-GROUP_PHRASES = {
-    ("all", ALL_STUDENTS): "all students",
-    ("sex", "F"): "female students",
-    ("sex", "M"): "male students",
-    ("sex", "X"): "non-binary students",
-    ("english_learner", "Yes"): "English learners",
-    ("english_learner", "No"): "students who are not English learners",
-    ("special_education", "Yes"): "students in special education",
-    ("special_education", "No"): "students not in special education",
-    ("economically_disadvantaged", "Yes"): "economically disadvantaged students",
-    ("economically_disadvantaged", "No"): "students not economically disadvantaged",
-    ("homeless", "Yes"): "students experiencing homelessness",
-    ("homeless", "No"): "students not experiencing homelessness",
-    ("migrant", "Yes"): "migrant students",
-    ("migrant", "No"): "students who are not migrants",
-    ("foster_care", "Yes"): "students in foster care",
-    ("foster_care", "No"): "students not in foster care",
-}
-
-FORMAT_LABELS = {
-    "online_course": "Online course",
-    "micro_pd": "Micro-PD",
-    "workshop": "Workshop",
-    "support_meeting": "Support meeting",
-    "coaching": "Coaching",
-    "plc": "Professional learning community",
-    "observation_feedback": "Observation and feedback",
-}
-
-CHARACTERISTIC_LABELS = {
-    "systematic_process": "Systematic process",
-    "focus": "Focus",
-    "alignment": "Alignment",
-    "data_use": "Data use",
-    "fidelity": "Fidelity",
-    "monitoring": "Monitoring",
-}
-
-#: What a computed indicator counts, by its rule kind (rubric.yaml ``rule``).
-RULE_UNITS = {
-    "teams_present": "",
-    "team_steps": "teams",
-    "survey_agree": "respondents",
-    "coached_share": "staff",
-    "meetings_shared": "meetings",
-    "walkthrough_share": "walk-throughs",
-    "fidelity_mean": "checks",
-}
-RATING_WORDS = {0: "not evident", 1: "emerging", 2: "acceptable", 3: "exemplary"}
-
-REASON_WORDS = {
-    "missing_required": "a required value was missing",
-    "unknown_school": "the school is not in the schools table",
-    "bad_value": "a value could not be read",
-    "out_of_range": "a value was out of range",
-    "duplicate": "a duplicate of another row",
-    "unscorable": "a test result that cannot be scored",
-}
-ACTION_WORDS = {"row_dropped": "row not used", "value_blanked": "value blanked, row kept"}
-
-#: The tables each "No data" message names.
-TABLE_WORDS = {
-    "walkthroughs": "walkthroughs",
-    "fidelity_checks": "fidelity checks",
-    "team_cycles": "teacher-team cycles",
-    "pd_activities": "professional-learning activities",
-    "staff": "staff",
-    "rubric_ratings": "rubric ratings",
-    "assessments": "assessments",
-}
+"""School levels named in the overview sentence ("an elementary school"); others are not named."""
 
 #: The table an indicator of the walk-through section reads, in words.
 TABLES_OF = {
-    "C5.walkthrough": TABLE_WORDS["walkthroughs"],
-    "C5.fidelity": TABLE_WORDS["fidelity_checks"],
+    "C5.walkthrough": LABELS.tables["walkthroughs"],
+    "C5.fidelity": LABELS.tables["fidelity_checks"],
 }
-
-SUPPRESSION_NOTE = (
-    f"{SUPPRESSED_MARK} = not shown to protect student privacy: the group has too few students, "
-    "or showing it would let a small group be worked out by subtraction."
-)
-CODED_NOTE = (
-    "Percentages at or above 95 show as ≥95% and at or below 5 as ≤5%; their bars stop at 95 or "
-    "5, and a gap beside them is shown as a bound (≥ or ≤)."
-)
-GAP_NOTE = (
-    "Gap = the group's percent proficient minus All Students', in percentage points, worked out "
-    "from unrounded figures (so it can differ by a point from the rounded percentages)."
-)
 
 #: How rows that name no school are listed in the district's data-quality table.
 NO_SCHOOL = "(no school)"
 
 #: Schools per status chart in the district summary, so a chart fits a portrait page.
 SCHOOLS_PER_GRID = 8
-
-_CODED = re.compile(r"^([≥≤])\s*([0-9]+(?:\.[0-9]+)?)%$")
 
 
 # --------------------------------------------------------------------------- the Section value
@@ -288,20 +203,11 @@ _STYLE = """<style>
 
 
 def _escape(text: object) -> str:
-    return (
-        str(text)
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-    )
+    return html.escape(str(text))
 
 
 def _escape_series(values: pd.Series) -> pd.Series:
-    text = values.astype("str").fillna("")
-    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
-        text = text.str.replace(old, new, regex=False)
-    return text
+    return values.astype("str").fillna("").map(html.escape)
 
 
 def _key_attr(key: str) -> str:
@@ -518,165 +424,8 @@ def _school_labels(metrics: Metrics) -> pd.DataFrame:
     )
 
 
-def _ordered(values: pd.Series, order: tuple[str, ...]) -> list[str]:
-    present = values.dropna().unique().tolist()
-    rank = {v: i for i, v in enumerate(order)}
-    return sorted(present, key=lambda v: (rank.get(v, len(rank)), v))
-
-
-def _coded(display: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """For each display label: the code sign (``≥``/``≤``, else NA) and the code value."""
-    parts = display.astype("str").str.extract(_CODED.pattern)
-    return parts[0], parts[1].astype("float64")
-
-
-def _plot_values(pct: pd.Series, display: pd.Series) -> pd.Series:
-    """Bar positions: the percentage, held at the code where it is top- or bottom-coded."""
-    sign, code = _coded(display)
-    return pct.astype("float64").where(sign.isna(), code)
-
-
-def _signed(values: pd.Series) -> pd.Series:
-    """Whole numbers with a sign: ``+4``, ``-3``, ``0`` (rounded half away from zero)."""
-    whole = np.sign(values) * np.floor(np.abs(values) + 0.5)
-    text = whole.astype("Int64").astype("str")
-    return text.where(~(whole > 0), "+" + text).astype("str")
-
-
-def _interval(exact: pd.Series, display: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """What a reader can know of a percentage: [exact, exact], or [code, 100] / [0, code]."""
-    sign, code = _coded(display)
-    exact = exact.astype("float64")
-    low = exact.where(sign.isna(), code.where(sign == "≥", 0.0))
-    high = exact.where(sign.isna(), code.where(sign == "≤", 100.0))
-    return low, high
-
-
-def _difference(
-    base: pd.Series, base_display: pd.Series, other: pd.Series, other_display: pd.Series
-) -> tuple[pd.Series, pd.Series]:
-    """``other - base`` in whole points as shown, and the value to rank or plot it by.
-
-    Both exact: the signed difference (``+4``). Either side top- or bottom-coded: the range the
-    difference must lie in, widened to whole points (``+34 to +40``), so the label never tells
-    more than the coded percentage does; it is ranked and plotted by the end nearest zero.
-    Empty where either side is empty (suppressed).
-
-    >>> _difference(pd.Series([60.25, 60.25]), pd.Series(["60%", "60%"]),
-    ...             pd.Series([97.0, 23.5]), pd.Series(["≥95%", "24%"]))[0].tolist()
-    ['+34 to +40', '-37']
-    """
-    b_low, b_high = _interval(base, base_display)
-    o_low, o_high = _interval(other, other_display)
-    low, high = o_low - b_high, o_high - b_low
-    exact = (low == high).to_numpy()
-    rng = _signed(np.floor(low + 1e-9)) + " to " + _signed(np.ceil(high - 1e-9))
-    label = _signed(low).where(exact, rng)
-    nearest = high.where(high < 0, low.where(low > 0, 0.0))
-    missing = (low.isna() | high.isna()).to_numpy()
-    return label.where(~missing, "").astype("str"), nearest.where(~missing)
-
-
-def _fixed(values: pd.Series, fmt: str, missing: str = "no data") -> pd.Series:
-    """Numbers formatted with a printf-style ``fmt`` (``"%.1f"``, ``"%g"``), vectorized."""
-    numbers = values.astype("float64")
-    text = np.char.mod(fmt, numbers.fillna(0.0).to_numpy())
-    return pd.Series(text, index=values.index, dtype="str").where(numbers.notna(), missing)
-
-
-def _percent(share: pd.Series) -> pd.Series:
-    """Shares (0-1) as whole percentages; empty shares as ``no data``."""
-    whole = np.floor(share.astype("float64") * 100 + 0.5)
-    return (whole.astype("Int64").astype("str") + "%").fillna("no data").astype("str")
-
-
-def _join_words(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _say(display: str) -> str:
-    """A displayed figure in a sentence: the suppression mark becomes words."""
-    return "not shown (too few students)" if display == SUPPRESSED_MARK else str(display)
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
-
-
-def _group_phrases(dimension: pd.Series, group: pd.Series) -> pd.Series:
-    """How each group is named in a sentence ("English learners", "Asian students")."""
-    keyed = {f"{d}|{g}": phrase for (d, g), phrase in GROUP_PHRASES.items()}
-    known = (dimension.astype("str") + "|" + group.astype("str")).map(keyed)
-    dim_words = dimension.map(DIMENSION_LABELS).fillna(dimension).astype("str").str.lower()
-    not_reported = "students whose " + dim_words + " is not reported"
-    fallback = (group.astype("str") + " students").where(group != NOT_REPORTED, not_reported)
-    return known.fillna(fallback).astype("str")
-
-
-def _group_phrase(dimension: str, group: str) -> str:
-    return _group_phrases(pd.Series([dimension]), pd.Series([group])).iloc[0]
-
-
-def with_display_columns(rows: pd.DataFrame) -> pd.DataFrame:
-    """Achievement rows plus what a reader sees: labels, bar positions and gap labels.
-
-    ``rows``: achievement rows of whole families (each family's All Students row included).
-    Adds ``dimension_label``, ``group_label``, ``tested`` (count or ``*``), ``label`` (display,
-    or "suppressed (small group)" for charts), ``plot`` (bar position), ``all_plot``,
-    ``gap_label`` (signed whole points, a range beside a coded percentage, ``*`` where
-    suppressed, empty on All Students) and ``gap_sort`` (points used to rank gaps: the end of the
-    range nearest zero; empty where no gap is published).
-
-    >>> rows = pd.DataFrame({"school_id": "A", "school_year": "2025-26", "term": "Spring",
-    ...     "subject": "ELA", "grade": "All", "dimension": ["all", "sex", "sex"],
-    ...     "group": ["All Students", "F", "M"], "n_tested": pd.array([40, 20, 20], "Int64"),
-    ...     "pct_proficient": [60.25, 97.0, 23.5], "suppressed": False,
-    ...     "display": ["60%", "≥95%", "24%"], "gap_pp": [0.0, 36.75, -36.75]})
-    >>> with_display_columns(rows)[["group_label", "plot", "gap_label"]].values.tolist()
-    [['All Students', 60.25, ''], ['Female', 95.0, '+34 to +40'], ['Male', 23.5, '-37']]
-    """
-    family = ["school_id", "school_year", "term", "subject", "grade"]
-    all_rows = rows.loc[rows["dimension"] == "all", [*family, "pct_proficient", "display"]]
-    all_rows = all_rows.rename(columns={"pct_proficient": "all_pct", "display": "all_display"})
-    out = rows.merge(all_rows, on=family, how="left")
-    suppressed = out["suppressed"].astype(bool)
-    is_all = (out["dimension"] == "all").to_numpy()
-    sex = out["group"].map(SEX_LABELS)
-    group_label = (
-        out["group"]
-        .astype("str")
-        .where(~(out["dimension"] == "sex") | sex.isna(), sex.astype("str"))
-    )
-    gap_label, gap_sort = _difference(
-        out["all_pct"], out["all_display"], out["pct_proficient"], out["display"]
-    )
-    gap_label = gap_label.where(~suppressed, SUPPRESSED_MARK).where(~is_all, "")
-    gap_sort = gap_sort.where(~suppressed & ~is_all)
-    tested = out["n_tested"].astype("Int64").astype("str").where(~suppressed, SUPPRESSED_MARK)
-    plot = _plot_values(out["pct_proficient"], out["display"]).where(~suppressed)
-    return out.assign(
-        dimension_label=out["dimension"]
-        .map(DIMENSION_LABELS)
-        .fillna(out["dimension"])
-        .astype("str"),
-        group_label=group_label.astype("str"),
-        tested=tested.fillna(SUPPRESSED_MARK).astype("str"),
-        label=out["display"].where(~suppressed, charts.SUPPRESSED_NOTE).astype("str"),
-        plot=plot,
-        all_plot=_plot_values(out["all_pct"], out["all_display"]),
-        gap_label=gap_label.fillna("").astype("str"),
-        gap_sort=gap_sort.astype("float64"),
-    )
-
-
 def _latest_term(frame: pd.DataFrame) -> str:
-    return _ordered(frame["term"], TERM_ORDER)[-1]
+    return present.ordered(frame["term"], "term")[-1]
 
 
 def _rubric_rows(metrics: Metrics, school_id: str, indicator: str) -> pd.DataFrame:
@@ -709,7 +458,7 @@ def overview(metrics: Metrics, school_id: str, school_year: str) -> Section:
         & (metrics.enrollment["school_year"] == school_year)
     ]
     n_students = int(enrolled["n_students"].sum())
-    grades = _ordered(enrolled["grade"], ("PK", "K", *map(str, range(1, 13))))
+    grades = present.ordered(enrolled["grade"], "grade")
     grade_text = f"{grades[0]}-{grades[-1]}" if len(grades) > 1 else "".join(grades) or "none"
 
     a = metrics.achievement
@@ -730,14 +479,14 @@ def overview(metrics: Metrics, school_id: str, school_year: str) -> Section:
     if len(latest):
         term = _latest_term(latest)
         now = latest[latest["term"] == term]
-        subjects = _ordered(now["subject"], SUBJECT_ORDER)
+        subjects = present.ordered(now["subject"], "subject")
         shown = now.set_index("subject")["display"]
         rows += [(f"{s} proficient, {term} (All Students)", str(shown[s])) for s in subjects]
         results = (
             "; All Students proficient in "
             + term
             + ": "
-            + _join_words([f"{s} {_say(shown[s])}" for s in subjects])
+            + join_words([f"{s} {say(shown[s])}" for s in subjects])
         )
     card = metrics.rubric[
         (metrics.rubric["school_id"] == school_id) & (metrics.rubric["school_year"] == school_year)
@@ -756,9 +505,9 @@ def overview(metrics: Metrics, school_id: str, school_year: str) -> Section:
                 f"{int(p['n_participating'].iloc[0])} of {int(p['n_instructional_staff'].iloc[0])}",
             )
         )
-    kind = f", {_article(str(level))} {level} school," if level in LEVEL_WORDS else ""
+    kind = f", {article(str(level))} {level} school," if level in LEVEL_WORDS else ""
     reading = (
-        f"{name} ({school_id}){kind} had {_plural(n_students, 'student', 'students')} in "
+        f"{name} ({school_id}){kind} had {plural(n_students, 'student', 'students')} in "
         f"{'grades' if len(grades) > 1 else 'grade'} {grade_text} in "
         f"{school_year}{results}."
     )
@@ -766,10 +515,6 @@ def overview(metrics: Metrics, school_id: str, school_year: str) -> Section:
     return Section(
         title=f"{name} at a glance, {school_year}", reading=reading, table=table, key="overview"
     )
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def achievement(metrics: Metrics, school_id: str, school_year: str) -> Section:
@@ -794,27 +539,27 @@ def achievement(metrics: Metrics, school_id: str, school_year: str) -> Section:
             "achievement",
         )
     term = _latest_term(mine)
-    rows = with_display_columns(mine[mine["term"] == term])
+    rows = present.achievement_view(mine[mine["term"] == term], metrics.config)
     dim_rank = {d: i for i, d in enumerate(DIMENSIONS)}
     rows = rows.assign(_d=rows["dimension"].map(dim_rank).fillna(len(dim_rank))).sort_values(
         "_d", kind="stable"
     )
-    subjects = _ordered(rows["subject"], SUBJECT_ORDER)
+    subjects = present.ordered(rows["subject"], "subject")
     parts = tuple(
         _achievement_part(rows[rows["subject"] == s], s, term, school_year) for s in subjects
     )
     all_rows = rows[rows["dimension"] == "all"].set_index("subject")["display"]
-    shown = [f"{_say(all_rows[s])} in {s}" for s in subjects]
+    shown = [f"{say(all_rows[s])} in {s}" for s in subjects]
     reading = (
         f"In {term} {school_year}, the share of all students at this school who were proficient "
-        f"was {_join_words(shown)} (all grades together)."
+        f"was {join_words(shown)} (all grades together)."
     )
-    notes = [SUPPRESSION_NOTE, GAP_NOTE]
-    if _coded(rows["display"])[0].notna().any():
-        notes.append(CODED_NOTE)
-    missing = [s for s in _ordered(mine["subject"], SUBJECT_ORDER) if s not in subjects]
+    notes = [present.suppression_note(metrics.config), present.gap_note(metrics.config)]
+    if present.coded(rows["display"])[0].notna().any():
+        notes.append(present.coded_note(metrics.config))
+    missing = [s for s in present.ordered(mine["subject"], "subject") if s not in subjects]
     if missing:
-        notes.append(f"{_join_words(missing)} had no results in {term}.")
+        notes.append(f"{join_words(missing)} had no results in {term}.")
     return Section(title=title, reading=reading, notes=tuple(notes), parts=parts, key="achievement")
 
 
@@ -823,7 +568,7 @@ def _achievement_part(rows: pd.DataFrame, subject: str, term: str, school_year: 
     all_row = rows[rows["dimension"] == "all"].iloc[0]
     groups = rows[rows["dimension"] != "all"]
     n_suppressed = int(groups["suppressed"].astype(bool).sum())
-    ranked = groups[(groups["group"] != NOT_REPORTED) & groups["gap_sort"].notna()]
+    ranked = groups[(groups["group"] != NOT_REPORTED) & groups["gap_rank"].notna()]
     if bool(all_row["suppressed"]):
         reading = (
             f"In {subject}, too few students were tested in {term} to publish any figure "
@@ -835,21 +580,20 @@ def _achievement_part(rows: pd.DataFrame, subject: str, term: str, school_year: 
             f"tested in {term} were proficient"
         )
         if len(ranked):
-            low = ranked.sort_values(["gap_sort", "group"], kind="stable").iloc[0]
-            if low["gap_sort"] < 0:
+            low = ranked.sort_values(["gap_rank", "group"], kind="stable").iloc[0]
+            if low["gap_rank"] < 0:
                 reading += (
                     f"; the widest gap below All Students is for "
-                    f"{_group_phrase(low['dimension'], low['group'])} ({low['display']}, "
+                    f"{group_phrase(low['dimension'], low['group'])} ({low['display']}, "
                     f"{low['gap_label']} points)"
                 )
             else:
                 reading += "; no published group is below All Students"
         reading += f", and {n_suppressed} of {len(groups)} groups are suppressed."
+    spoken = rows["display"].where(~rows["suppressed"].astype(bool), rows["note"])
     description = (
         f"Bar chart of percent proficient in {subject}, {term} {school_year}, by student group. "
-        + "; ".join(
-            (rows["dimension_label"] + ", " + rows["group_label"] + ": " + rows["label"]).tolist()
-        )
+        + "; ".join((rows["dimension_label"] + ", " + rows["group_label"] + ": " + spoken).tolist())
         + f". All Students: {all_row['display']}."
     )
     chart = charts.groups_by_dimension(
@@ -901,7 +645,7 @@ def trend(metrics: Metrics, school_id: str, school_year: str) -> Section:
     suppressed = points["suppressed"].astype(bool)
     points = points.assign(
         when=points["term"] + " " + points["school_year"],
-        plot=_plot_values(points["pct_proficient"], points["display"]).where(~suppressed),
+        plot=present.plot_values(points["pct_proficient"], points["display"]).where(~suppressed),
         label=points["display"].where(~suppressed, "").astype("str"),
     )
     published = points[~suppressed]
@@ -917,14 +661,14 @@ def trend(metrics: Metrics, school_id: str, school_year: str) -> Section:
         points.pivot_table(
             index="period", columns="subject", values="display", aggfunc="first", sort=False
         )
-        .reindex(columns=_ordered(points["subject"], SUBJECT_ORDER))
+        .reindex(columns=present.ordered(points["subject"], "subject"))
         .fillna("no test")
         .reset_index()
         .rename(columns={"period": "Term"})
     )
     table.columns.name = None
     changes = []
-    for subject in _ordered(published["subject"], SUBJECT_ORDER):
+    for subject in present.ordered(published["subject"], "subject"):
         own = published[published["subject"] == subject]
         first, last = own.iloc[0], own.iloc[-1]
         if first["period"] == last["period"]:
@@ -935,14 +679,14 @@ def trend(metrics: Metrics, school_id: str, school_year: str) -> Section:
                 f"({last['when']})"
             )
     reading = (
-        "Among all students, the share proficient went: " + _join_words(changes) + "."
+        "Among all students, the share proficient went: " + join_words(changes) + "."
         if changes
         else "No figure can be published: every term had too few students tested."
     )
     notes = [
         "Each term compares different tests and, across years, different students; read the "
         "direction rather than small differences.",
-        SUPPRESSION_NOTE,
+        present.suppression_note(metrics.config),
     ]
     return Section(
         title=title,
@@ -962,7 +706,7 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
     c = metrics.cycles
     if c.empty:
         return _no_data(
-            title, f"No data: the district did not supply {TABLE_WORDS['team_cycles']}.", "cycles"
+            title, f"No data: the district did not supply {LABELS.tables['team_cycles']}.", "cycles"
         )
     mine = c[
         (c["school_id"] == school_id)
@@ -974,7 +718,7 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
             f"No teacher-team cycles were recorded at this school in {school_year}.",
             "cycles",
         )
-    config = Config()
+    config = metrics.config
     codes = {"top_code": config.top_code, "bottom_code": config.bottom_code}
     pre, post = mine["pre_pct_proficient"], mine["post_pct_proficient"]
     published = pre.notna() & post.notna()
@@ -983,12 +727,12 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
     improved = mine["pct_improved"]
     improved_show = display_labels(improved.to_numpy(), improved.isna().to_numpy(), **codes)
     pre_show.index = post_show.index = improved_show.index = mine.index
-    change, change_nearest = _difference(pre, pre_show, post, post_show)
+    change, change_nearest = present.difference(pre, pre_show, post, post_show)
     change = change.where(published, SUPPRESSED_MARK)
     target_met = mine["target_met"].astype("boolean").map({True: "yes", False: "no"}).astype("str")
     target_met = target_met.where(published, SUPPRESSED_MARK).fillna(SUPPRESSED_MARK)
     cycle = (mine["cycle_id"] + " " + mine["subject"].fillna("")).str.strip()
-    target_text = (_fixed(mine["target_pct"], "%.0f") + "%").where(mine["target_pct"].notna(), "")
+    target_text = (fixed(mine["target_pct"], "%.0f") + "%").where(mine["target_pct"].notna(), "")
     focus = (
         mine["focus"].fillna("").astype("str")
         + np.where(mine["focus"].notna() & mine["strategy"].notna(), "; strategy: ", "")
@@ -1014,10 +758,10 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
         # a change shown as a range counts at its end nearest zero: never more than is shown
         median_change = float(change_nearest[published].median())
         reading = (
-            f"{_plural(len(mine), 'teacher-team cycle', 'teacher-team cycles')} ran in "
+            f"{plural(len(mine), 'teacher-team cycle', 'teacher-team cycles')} ran in "
             f"{school_year}; of the {n_pub} with enough students to report, {n_met} reached "
             "their target, and the median change in the share proficient was "
-            f"{_signed(pd.Series([median_change])).iloc[0]} points."
+            f"{signed(pd.Series([median_change])).iloc[0]} points."
         )
     else:
         reading = (
@@ -1025,8 +769,8 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
             "matched before and after to report."
         )
     clipped = shown.assign(
-        pre_pct_proficient=_plot_values(shown["pre_pct_proficient"], pre_show[published]),
-        post_pct_proficient=_plot_values(shown["post_pct_proficient"], post_show[published]),
+        pre_pct_proficient=present.plot_values(shown["pre_pct_proficient"], pre_show[published]),
+        post_pct_proficient=present.plot_values(shown["post_pct_proficient"], post_show[published]),
     )
     chart = None
     if n_pub:
@@ -1057,47 +801,13 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
         "above the cycle's cut score. Change: After minus Before, in percentage points. Improved: "
         "percent whose post score beat their pre score. Target: met? the team's target for After, "
         "and whether After reached it.",
-        SUPPRESSION_NOTE.replace("the group has too few students", "too few students were matched"),
+        present.cycles_suppression_note(config),
     ]
     if mine["school_year"].isna().any():
         notes.append("Cycles without dates are listed in every year.")
     return Section(
         title=title, reading=reading, chart=chart, table=table, notes=tuple(notes), key="cycles"
     )
-
-
-def _value_text(card: pd.DataFrame) -> pd.Series:
-    """What an indicator's value was, in words: ``9 of 12 respondents (75%)``, ``rating 2 ...``."""
-    spec = load_rubric()
-    units = card["indicator_id"].map({i.id: RULE_UNITS.get(i.rule, "") for i in spec.indicators})
-    num = card["numerator"].astype("float64")
-    den = card["denominator"].astype("float64")
-    pct = _percent(card["value"])
-    counted = (
-        _fixed(num, "%g")
-        + " of "
-        + den.astype("Int64").astype("str")
-        + (" " + units.fillna("")).str.rstrip()
-        + " ("
-        + pct
-        + ")"
-    )
-    mean = "average " + pct + " over " + den.astype("Int64").astype("str") + " checks"
-    teams = num.map({1.0: "yes", 0.0: "no"}).astype("str")
-    rating = num.where(card["kind"] == "rated").round().astype("Int64")
-    rated = "rating " + rating.astype("str") + " (" + rating.map(RATING_WORDS).astype("str") + ")"
-    rule = card["indicator_id"].map({i.id: i.rule for i in spec.indicators})
-    text = counted.where(rule != "fidelity_mean", mean).where(rule != "teams_present", teams)
-    text = text.where(card["kind"] != "rated", rated)
-    return text.where(den > 0, "no data").fillna("no data").astype("str")
-
-
-def _goal_text(card: pd.DataFrame) -> pd.Series:
-    goal = _percent(card["threshold"])
-    rated = "rating " + card["threshold"].astype("float64").map("{:g}".format).astype("str") + "+"
-    rule = card["indicator_id"].map({i.id: i.rule for i in load_rubric().indicators})
-    goal = goal.where(rule != "teams_present", "yes")
-    return goal.where(card["kind"] != "rated", rated).astype("str")
 
 
 def scorecard(metrics: Metrics, school_id: str, school_year: str) -> Section:
@@ -1126,7 +836,7 @@ def scorecard(metrics: Metrics, school_id: str, school_year: str) -> Section:
         else f"Rubric status by indicator, {school_year}",
         column="school_year",
     )
-    words = mine.assign(word=mine["status"].map(charts.STATUS_WORDS).astype("str"))
+    words = mine.assign(word=mine["status"].map(LABELS.statuses).astype("str"))
     grid_table = (
         words.pivot_table(
             index="indicator_id", columns="school_year", values="word", aggfunc="first", sort=False
@@ -1140,9 +850,9 @@ def scorecard(metrics: Metrics, school_id: str, school_year: str) -> Section:
     spec = load_rubric()
     texts = {i.id: i.text for i in spec.indicators}
     now = now.assign(
-        value_text=_value_text(now),
-        goal_text=_goal_text(now),
-        status_word=now["status"].map(charts.STATUS_WORDS).astype("str"),
+        value_text=present.value_text(now),
+        goal_text=present.goal_text(now),
+        status_word=now["status"].map(LABELS.statuses).astype("str"),
     )
     parts = []
     for number, characteristic in enumerate(spec.characteristics, start=1):
@@ -1150,12 +860,7 @@ def scorecard(metrics: Metrics, school_id: str, school_year: str) -> Section:
         if rows.empty:
             continue
         parts.append(_characteristic_part(rows, number, characteristic, texts))
-    notes = (
-        "Computed indicators are shares worked out from the district's data, met at the goal and "
-        "'approaching' within 15 points below it; 'too few' means 1 to 4 responses or records, "
-        "too few to judge. Rated indicators are the BLT's own rating (0 not evident, 1 emerging, "
-        "2 acceptable, 3 exemplary), met at 2.",
-    )
+    notes = (present.rubric_note(metrics.config),)
     return Section(
         title=title,
         reading=reading,
@@ -1169,15 +874,15 @@ def scorecard(metrics: Metrics, school_id: str, school_year: str) -> Section:
 
 
 def _characteristic_part(rows: pd.DataFrame, number: int, characteristic, texts: dict) -> Section:
-    label = CHARACTERISTIC_LABELS.get(characteristic.id, characteristic.id)
+    label = LABELS.characteristics.get(characteristic.id, characteristic.id)
     met = rows.loc[rows["status"] == "met", "indicator_id"].tolist()
     not_met = rows.loc[rows["status"].isin(["not_met", "approaching"]), "indicator_id"].tolist()
     unknown = rows.loc[rows["status"].isin(["insufficient_data", "no_data"]), "indicator_id"]
     reading = f"{characteristic.title}: {len(met)} of {len(rows)} indicators met"
     if not_met:
-        reading += f"; not yet met: {_join_words(not_met)}"
+        reading += f"; not yet met: {join_words(not_met)}"
     if len(unknown):
-        reading += f"; cannot be judged: {_join_words(unknown.tolist())}"
+        reading += f"; cannot be judged: {join_words(unknown.tolist())}"
     table = pd.DataFrame(
         {
             "Indicator": rows["indicator_id"].to_numpy(),
@@ -1215,9 +920,9 @@ def walkthroughs(metrics: Metrics, school_id: str, school_year: str) -> Section:
     ].sort_values(["indicator_id", "school_year"], ascending=[False, True], kind="stable")
     rows = rows.assign(
         measure=rows["indicator_id"].map(measures).astype("str"),
-        value_text=_value_text(rows),
-        goal_text=_goal_text(rows),
-        status_word=rows["status"].map(charts.STATUS_WORDS).astype("str"),
+        value_text=present.value_text(rows),
+        goal_text=present.goal_text(rows),
+        status_word=rows["status"].map(LABELS.statuses).astype("str"),
     )
     sentences = []
     for indicator, measure in measures.items():
@@ -1232,12 +937,12 @@ def walkthroughs(metrics: Metrics, school_id: str, school_year: str) -> Section:
         if indicator == "C5.walkthrough":
             sentences.append(
                 f"an agreed strategy was seen in {row['numerator']:g} of {int(row['denominator'])} "
-                f"walk-throughs ({_percent(this['value']).iloc[0]}; goal {row['goal_text']}: "
+                f"walk-throughs ({percent(this['value']).iloc[0]}; goal {row['goal_text']}: "
                 f"{row['status_word']})"
             )
         else:
             sentences.append(
-                f"teacher-team fidelity checks averaged {_percent(this['value']).iloc[0]} over "
+                f"teacher-team fidelity checks averaged {percent(this['value']).iloc[0]} over "
                 f"{int(row['denominator'])} checks (goal {row['goal_text']}: {row['status_word']})"
             )
     reading = f"In {school_year}, " + "; ".join(sentences) + "."
@@ -1272,7 +977,7 @@ def walkthroughs(metrics: Metrics, school_id: str, school_year: str) -> Section:
         "Fidelity: average fidelity percentage of the school's teacher-team checks."
     ]
     if missing:
-        notes.append(f"No data: the district did not supply {_join_words(missing)}.")
+        notes.append(f"No data: the district did not supply {join_words(missing)}.")
     return Section(
         title=title,
         reading=reading,
@@ -1294,14 +999,14 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
     if metrics.pd.empty:
         return _no_data(
             title,
-            f"No data: the district did not supply {TABLE_WORDS['staff']} or "
-            f"{TABLE_WORDS['pd_activities']}.",
+            f"No data: the district did not supply {LABELS.tables['staff']} or "
+            f"{LABELS.tables['pd_activities']}.",
             "learning",
         )
     if metrics.pd["n_participating"].isna().all():
         return _no_data(
             title,
-            f"No data: the district did not supply {TABLE_WORDS['pd_activities']}.",
+            f"No data: the district did not supply {LABELS.tables['pd_activities']}.",
             "learning",
         )
     now = p[p["school_year"] == school_year]
@@ -1314,7 +1019,7 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
     row = now.iloc[0]
     counts = pd.DataFrame(
         {
-            "format": [FORMAT_LABELS[f] for f in PD_FORMATS],
+            "format": [LABELS.formats[f] for f in PD_FORMATS],
             "n": [int(row[f"n_{f}"]) for f in PD_FORMATS],
         }
     )
@@ -1322,14 +1027,14 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
     top, bottom = ranked.iloc[0], ranked.iloc[-1]
     reading = (
         f"In {school_year}, {int(row['n_participating'])} of {int(row['n_instructional_staff'])} "
-        f"instructional staff ({_percent(now['participation_rate']).iloc[0]}) completed at least "
+        f"instructional staff ({percent(now['participation_rate']).iloc[0]}) completed at least "
         f"one professional-learning activity, averaging {row['hours_per_staff']:.1f} hours each."
     )
     total = int(counts["n"].sum())
     formats_reading = (
-        f"Instructional staff completed {_plural(total, 'activity', 'activities')} in "
-        f"{school_year}; the most common format was {_lower_first(top['format'])} ({top['n']}) "
-        f"and the least common {_lower_first(bottom['format'])} ({bottom['n']})."
+        f"Instructional staff completed {plural(total, 'activity', 'activities')} in "
+        f"{school_year}; the most common format was {lower_first(top['format'])} ({top['n']}) "
+        f"and the least common {lower_first(bottom['format'])} ({bottom['n']})."
         if total
         else f"Instructional staff completed no professional-learning activities in {school_year}."
     )
@@ -1337,10 +1042,10 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
     measures = {
         "Instructional staff": p["n_instructional_staff"].astype("str"),
         "Completed at least one activity": p["n_participating"].astype("Int64").astype("str"),
-        "Participation rate": _percent(p["participation_rate"]),
-        "Hours per staff member": _fixed(p["hours_per_staff"], "%.1f"),
+        "Participation rate": percent(p["participation_rate"]),
+        "Hours per staff member": fixed(p["hours_per_staff"], "%.1f"),
         **{
-            f"{FORMAT_LABELS[f]} (activities)": p[f"n_{f}"].astype("Int64").astype("str")
+            f"{LABELS.formats[f]} (activities)": p[f"n_{f}"].astype("Int64").astype("str")
             for f in PD_FORMATS
         },
     }
@@ -1390,16 +1095,16 @@ def _progress_part(
         {
             "Step": steps.to_numpy(),
             "Staff who reached it": frame["n_reached"].astype("str").to_numpy(),
-            "Share of instructional staff": _percent(frame["share_reached"]).to_numpy(),
+            "Share of instructional staff": percent(frame["share_reached"]).to_numpy(),
         }
     )
     n = int(frame["n_instructional_staff"].iloc[0])
     first, last = frame.iloc[0], frame.iloc[-1]
-    share = _percent(frame["share_reached"])
+    share = percent(frame["share_reached"])
     reading = (
         f"Of {n} instructional staff, {int(first['n_reached'])} ({share.iloc[0]}) reached "
-        f"{_lower_first(steps.iloc[0])} and {int(last['n_reached'])} ({share.iloc[-1]}) reached "
-        f"{_lower_first(steps.iloc[-1])}, the end of {what}."
+        f"{lower_first(steps.iloc[0])} and {int(last['n_reached'])} ({share.iloc[-1]}) reached "
+        f"{lower_first(steps.iloc[-1])}, the end of {what}."
     )
     return Section(title=heading, reading=reading, chart=chart, table=table, caption=title, key=key)
 
@@ -1458,7 +1163,7 @@ def _distributed_parts(metrics: Metrics, school_id: str, school_year: str) -> li
                 heading="Workshop, then micro-PD, then support meeting",
                 title=f"Workshop, micro-PD, support meeting, {school_year}",
                 what="the workshop, micro-PD and support-meeting sequence",
-                labels={f: FORMAT_LABELS[f] for f in FORMAT_STAGES},
+                labels={f: LABELS.formats[f] for f in FORMAT_STAGES},
                 key="learning-sequence",
             )
         )
@@ -1488,17 +1193,20 @@ def data_quality(metrics: Metrics, school_id: str) -> Section:
     table = pd.DataFrame(
         {
             "Table": mine["table"].to_numpy(),
-            "What happened": mine["action"].map(ACTION_WORDS).fillna(mine["action"]).to_numpy(),
-            "Why": mine["reason"].map(REASON_WORDS).fillna(mine["reason"]).to_numpy(),
+            "What happened": mine["action"]
+            .map(LABELS.quarantine_actions)
+            .fillna(mine["action"])
+            .to_numpy(),
+            "Why": mine["reason"].map(LABELS.quarantine_reasons).fillna(mine["reason"]).to_numpy(),
             "Rows": mine["count"].astype("str").to_numpy(),
         }
     )
     worst = mine.sort_values("count", ascending=False, kind="stable").iloc[0]
     reading = (
-        f"{_plural(dropped, 'input row', 'input rows')} for this school "
-        f"{'was' if dropped == 1 else 'were'} not used and {_plural(blanked, 'value', 'values')} "
+        f"{plural(dropped, 'input row', 'input rows')} for this school "
+        f"{'was' if dropped == 1 else 'were'} not used and {plural(blanked, 'value', 'values')} "
         f"{'was' if blanked == 1 else 'were'} blanked (row kept); the most frequent reason is "
-        f"{worst['table']}: {REASON_WORDS.get(worst['reason'], worst['reason'])} "
+        f"{worst['table']}: {LABELS.quarantine_reasons.get(worst['reason'], worst['reason'])} "
         f"({worst['count']:,})."
     )
     return Section(
@@ -1580,7 +1288,7 @@ def district_scorecard(metrics: Metrics, school_year: str) -> Section:
     )
     schools = card["school_label"].drop_duplicates().tolist()
     chunks = [schools[i : i + SCHOOLS_PER_GRID] for i in range(0, len(schools), SCHOOLS_PER_GRID)]
-    words = card.assign(word=card["status"].map(charts.STATUS_WORDS).astype("str"))
+    words = card.assign(word=card["status"].map(LABELS.statuses).astype("str"))
     parts = []
     for k, chunk in enumerate(chunks, start=1):
         rows = words[words["school_label"].isin(chunk)]
@@ -1663,10 +1371,17 @@ def district_achievement(metrics: Metrics, school_year: str) -> Section:
     ).sort_values(["_s", "subject", "_k"], kind="stable")
     suppressed = all_rows["suppressed"].astype(bool)
     frame = all_rows.assign(
-        plot=_plot_values(all_rows["pct_proficient"], all_rows["display"]).where(~suppressed),
-        label=all_rows["display"].where(~suppressed, charts.SUPPRESSED_NOTE).astype("str"),
+        plot=present.plot_values(all_rows["pct_proficient"], all_rows["display"]).where(
+            ~suppressed
+        ),
+        label=all_rows["display"]
+        .where(
+            ~suppressed,
+            present.reason_notes(all_rows["suppression_reason"], metrics.config, chart=True),
+        )
+        .astype("str"),
     )
-    subjects = _ordered(frame["subject"], SUBJECT_ORDER)
+    subjects = present.ordered(frame["subject"], "subject")
     table = (
         frame.pivot_table(
             index="school_label", columns="subject", values="display", aggfunc="first", sort=False
@@ -1691,7 +1406,7 @@ def district_achievement(metrics: Metrics, school_year: str) -> Section:
             ranges.append(f"{subject} {pub['display'].iloc[0]} (one school)")
     reading = (
         f"In {term} {school_year}, the share of all students proficient ranged: "
-        + _join_words(ranges)
+        + join_words(ranges)
         + "."
         if ranges
         else "No school had enough students tested to publish a figure."
@@ -1709,8 +1424,12 @@ def district_achievement(metrics: Metrics, school_year: str) -> Section:
         reading=reading,
         chart=chart,
         table=table,
-        notes=(SUPPRESSION_NOTE,)
-        + ((CODED_NOTE,) if _coded(frame["display"])[0].notna().any() else ()),
+        notes=(present.suppression_note(metrics.config),)
+        + (
+            (present.coded_note(metrics.config),)
+            if present.is_coded(frame["display"]).any()
+            else ()
+        ),
         key="district-achievement",
     )
 
@@ -1722,17 +1441,17 @@ def district_gaps(metrics: Metrics, school_year: str) -> Section:
     if term is None:
         return _no_data(title, f"No data: no assessment results in {school_year}.", "district-gaps")
     title = f"Largest gap below All Students, by school and subject, {term} {school_year}"
-    shown = with_display_columns(rows)
+    shown = present.achievement_view(rows, metrics.config)
     candidates = shown[
-        (shown["dimension"] != "all") & (shown["group"] != NOT_REPORTED) & shown["gap_sort"].notna()
+        (shown["dimension"] != "all") & (shown["group"] != NOT_REPORTED) & shown["gap_rank"].notna()
     ]
-    candidates = candidates[candidates["gap_sort"] < 0]
+    candidates = candidates[candidates["gap_rank"] < 0]
     if candidates.empty:
         return _no_data(
             title, "No school has a published group below its All Students figure.", "district-gaps"
         )
     widest = candidates.sort_values(
-        ["gap_sort", "dimension", "group"], kind="stable"
+        ["gap_rank", "dimension", "group"], kind="stable"
     ).drop_duplicates(["school_id", "subject"])
     widest = widest.merge(_school_labels(metrics), on="school_id", how="left")
     subject_rank = {s: i for i, s in enumerate(SUBJECT_ORDER)}
@@ -1741,16 +1460,16 @@ def district_gaps(metrics: Metrics, school_year: str) -> Section:
         _k=widest["school_id"].map(school_rank),
         _s=widest["subject"].map(subject_rank).fillna(len(subject_rank)),
     ).sort_values(["_s", "subject", "_k"], kind="stable")
-    phrase = _group_phrases(widest["dimension"], widest["group"])
+    phrase = group_phrases(widest["dimension"], widest["group"])
     frame = widest.assign(
         row_label=widest["school_label"] + ", " + widest["subject"],
-        plot=widest["gap_sort"],
+        plot=widest["gap_rank"],
         label=widest["gap_label"] + " pts, " + phrase,
     )
-    worst = frame.sort_values("gap_sort", kind="stable").iloc[0]
+    worst = frame.sort_values("gap_rank", kind="stable").iloc[0]
     reading = (
         f"The widest gap in {term} {school_year} is at {worst['name']} in "
-        f"{worst['subject']}: {_group_phrase(worst['dimension'], worst['group'])} were "
+        f"{worst['subject']}: {group_phrase(worst['dimension'], worst['group'])} were "
         f"{worst['display']} proficient against {worst['all_display']} for all students "
         f"({worst['gap_label']} points)."
     )
@@ -1775,7 +1494,7 @@ def district_gaps(metrics: Metrics, school_year: str) -> Section:
         table=table,
         notes=(
             "Only published groups count (not suppressed, not 'Not reported'); grade All.",
-            GAP_NOTE,
+            present.gap_note(metrics.config),
         ),
         key="district-gaps",
     )
@@ -1787,7 +1506,7 @@ def district_learning(metrics: Metrics, school_year: str) -> Section:
     if metrics.pd.empty or metrics.pd["n_participating"].isna().all():
         return _no_data(
             title,
-            f"No data: the district did not supply {TABLE_WORDS['pd_activities']}.",
+            f"No data: the district did not supply {LABELS.tables['pd_activities']}.",
             "district-learning",
         )
     p = metrics.pd[metrics.pd["school_year"] == school_year].merge(
@@ -1811,12 +1530,12 @@ def district_learning(metrics: Metrics, school_year: str) -> Section:
             .astype("Int64")
             .astype("str")
             .to_numpy(),
-            "Participation rate": _percent(p["participation_rate"]).to_numpy(),
-            "Hours per staff member": _fixed(p["hours_per_staff"], "%.1f").to_numpy(),
+            "Participation rate": percent(p["participation_rate"]).to_numpy(),
+            "Hours per staff member": fixed(p["hours_per_staff"], "%.1f").to_numpy(),
         }
     )
     rate = p["participation_rate"]
-    low_high = _percent(pd.Series([rate.min(), rate.max()]))
+    low_high = percent(pd.Series([rate.min(), rate.max()]))
     reading = (
         f"In {school_year}, {int(p['n_participating'].sum()):,} of "
         f"{int(p['n_instructional_staff'].sum()):,} instructional staff across the district "
@@ -1839,7 +1558,7 @@ def district_data_quality(metrics: Metrics) -> Section:
         .pivot_table(
             index="school_id", columns="action", values="count", aggfunc="sum", fill_value=0
         )
-        .reindex(columns=list(ACTION_WORDS), fill_value=0)
+        .reindex(columns=list(LABELS.quarantine_actions), fill_value=0)
         .reset_index()
     )
     labels = _school_labels(metrics).assign(_k=lambda f: np.arange(len(f)))

@@ -14,6 +14,10 @@ def _width(svg: str) -> float:
     return float(re.match(r'<svg[^>]*\bwidth="([0-9.]+)"', svg).group(1))
 
 
+#: what a chart labels a hidden group with (bltanalytics.present gives it)
+HIDDEN = "* fewer than 10"
+
+
 def _layers(spec: dict) -> list[dict]:
     inner = spec.get("spec", spec)
     return inner.get("layer", [inner])
@@ -26,7 +30,7 @@ def groups() -> pd.DataFrame:
             "dimension_label": ["All students", "Sex", "Sex", "Sex"],
             "group_label": ["All Students", "Female", "Male", "Non-binary"],
             "plot": [50.0, None, 62.0, None],
-            "label": ["50%", charts.SUPPRESSED_NOTE, "62%", charts.SUPPRESSED_NOTE],
+            "label": ["50%", HIDDEN, "62%", HIDDEN],
             "all_plot": 50.0,
         }
     )
@@ -43,7 +47,7 @@ def test_groups_by_dimension_keeps_group_order_and_marks_suppressed(groups):
     assert "y" not in rule["encoding"]  # the All Students line spans the whole block
     assert text["encoding"]["text"]["field"] == "label"
     values = spec["datasets"][spec["data"]["name"]]
-    assert [v["label"] for v in values][1] == charts.SUPPRESSED_NOTE
+    assert [v["label"] for v in values][1] == HIDDEN
     assert values[1]["plot"] is None and values[1]["plot_or_zero"] == 0.0
     assert spec["description"] == "ELA by group."
 
@@ -59,7 +63,7 @@ def test_school_subject_bars_panels_and_width():
             "school_label": ["Oak Park Community Academy (0106)"] * 3 + ["Maple (0101)"] * 3,
             "subject": ["ELA", "Math", "Science"] * 2,
             "plot": [40.0, 55.0, None, 95.0, 20.0, 5.0],
-            "label": ["40%", "55%", charts.SUPPRESSED_NOTE, "≥95%", "20%", "≤5%"],
+            "label": ["40%", "55%", HIDDEN, "≥95%", "20%", "≤5%"],
         }
     )
     chart = charts.school_subject_bars(frame, title="Spring", description="desc")

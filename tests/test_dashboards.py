@@ -10,12 +10,10 @@ import base64
 import re
 import sys
 
-import hypothesis.strategies as st
 import pandas as pd
 import pytest
-from hypothesis import given, settings
 
-from bltanalytics import charts
+from bltanalytics import charts, present
 from bltanalytics.config import Config
 from bltanalytics.dashboards import common, explorer, presenter, rubric_board, serve
 from bltanalytics.dashboards.common import (
@@ -150,93 +148,16 @@ def test_group_rows_keeps_all_students_and_one_dimension():
     assert rows["group"].tolist() == ["All Students", "Yes", "No", "Not reported"]
 
 
-def test_shown_percent_holds_coded_values_at_the_codes():
-    rows = family(pct_proficient=[50.0, None, 100.0, None])
-    shown = explorer.shown_percent(rows)
-    assert shown.iloc[0] == 50.0 and shown.iloc[2] == 95.0
-    assert shown.iloc[[1, 3]].isna().all()
-    low = family(pct_proficient=[50.0, None, 2.0, None], display=["50%", "*", "≤5%", "*"])
-    assert explorer.shown_percent(low).iloc[2] == 5.0
-    assert explorer.shown_percent(low, Config(bottom_code=3.0)).iloc[2] == 3.0
-
-
-def test_gap_text_rounds_signs_and_bounds():
-    rows = family(
-        pct_proficient=[50.0, 25.1, 100.0, 50.4],
-        suppressed=[False, False, False, False],
-        display=["50%", "25%", "≥95%", "50%"],
-        gap_pp=[0.0, -24.9, 50.0, 0.4],
-    )
-    assert explorer.gap_text(rows).tolist() == ["", "−25 pp", "≥ +45 pp", "0 pp"]
-    low = family(
-        pct_proficient=[50.0, 1.0, 60.0, None],
-        suppressed=[False, False, False, True],
-        display=["50%", "≤5%", "60%", "*"],
-        gap_pp=[0.0, -49.0, 10.0, None],
-    )
-    assert explorer.gap_text(low).tolist() == ["", "≤ −45 pp", "+10 pp", ""]
-
-
-def test_group_table_never_shows_a_number_for_a_suppressed_group():
-    table = explorer.group_table(family())
-    assert table.columns.tolist() == explorer.TABLE_COLUMNS
-    suppressed = table.iloc[[1, 3]]
-    figures = suppressed[["Students tested", "Percent proficient", "Gap to All Students"]]
-    assert not figures.apply(lambda c: c.str.contains(r"\d")).any().any()
-    assert suppressed["Students tested"].tolist() == ["*", "*"]
-    assert table["Note"].tolist() == [
-        "",
-        "hidden: protects a smaller group",
-        "",
-        "hidden: fewer than 10 students",
-    ]
-    assert table.loc[2, "Percent proficient"] == "≥95%"
-    assert table.loc[0, "Students tested"] == "40"
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(1, 200), st.integers(0, 200), st.booleans()), min_size=1, max_size=6
-    )
-)
-def test_group_table_property_no_figure_leaks_from_suppressed_rows(groups):
-    n = len(groups)
-    tested = [t for t, _, _ in groups]
-    prof = [min(p, t) for t, p, _ in groups]
-    hidden = [h for _, _, h in groups]
-    pct = [100 * p / t for p, t in zip(prof, tested, strict=True)]
-    rows = pd.DataFrame(
-        {
-            "dimension": ["sex"] * n,
-            "group": [f"G{i}" for i in range(n)],
-            "n_tested": pd.array(
-                [None if h else t for t, h in zip(tested, hidden, strict=True)], dtype="Int64"
-            ),
-            "pct_proficient": [None if h else v for v, h in zip(pct, hidden, strict=True)],
-            "suppressed": hidden,
-            "suppression_reason": ["min_n" if h else None for h in hidden],
-            "display": ["*" if h else f"{v:.0f}%" for v, h in zip(pct, hidden, strict=True)],
-            "gap_pp": [None if h else v - 50 for v, h in zip(pct, hidden, strict=True)],
-        }
-    )
-    table = explorer.group_table(rows)
-    for i, h in enumerate(hidden):
-        shown = " ".join(
-            table.iloc[i][["Students tested", "Percent proficient", "Gap to All Students"]]
-        )
-        assert (re.search(r"\d", shown) is None) == h
-
-
 def test_download_table_puts_the_selection_first():
-    table = explorer.group_table(family())
+    table = present.group_table(present.achievement_view(family(), Config()))
     out = explorer.download_table(table, {"school": "School A", "term": "Spring"})
     assert out.columns.tolist()[:3] == ["school", "term", "Student group"]
     assert (out["school"] == "School A").all() and len(out) == 4
 
 
 def test_bars_chart_draws_no_suppressed_value_and_holds_top_code():
-    spec = explorer.bars_chart(family(), title="t", subtitle="School A · by sex").to_dict()
+    view = present.achievement_view(family(), Config())
+    spec = explorer.bars_chart(view, title="t", subtitle="School A · by sex").to_dict()
     assert spec["description"].startswith("School A · by sex. Percent proficient by")
     values = [row for data in spec["datasets"].values() for row in data]
     drawn = {r["group"]: r.get("value") for r in values if "group" in r and "value" in r}
@@ -420,18 +341,6 @@ def test_characteristic_summary():
 # ------------------------------------------------------------------------------------------------
 # Presenter
 # ------------------------------------------------------------------------------------------------
-
-
-def test_largest_gaps_only_published_negative_gaps():
-    rows = family(
-        suppressed=[False, False, False, False],
-        group=["All Students", "Yes", "No", "Not reported"],
-        gap_pp=[0.0, -20.0, 5.0, -30.0],
-        display=["50%", "30%", "55%", "20%"],
-    )
-    gaps = presenter.largest_gaps(rows)
-    assert gaps["group"].tolist() == ["Yes"]  # Not reported is left out, positive gaps too
-    assert presenter.largest_gaps(family()).empty
 
 
 def test_latest_term():

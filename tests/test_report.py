@@ -317,7 +317,7 @@ def test_achievement_suppressed_figures_never_appear_as_numbers(metrics):
     assert "29%" not in html and "33%" not in html
     male_row = re.search(r"<tr><th scope=\"row\">Sex</th><td>Male</td>(.*?)</tr>", html).group(1)
     assert male_row == "<td>*</td><td>*</td><td>*</td>"
-    assert "Sex, Male: suppressed (small group)" in html  # the chart's text alternative
+    assert "Sex, Male: hidden to protect a smaller group" in html  # the chart's text alternative
     # coded percentages are never shown exactly: 100% (econ No) nor 95% (Female)
     assert "100%" not in html and "95%" not in html.replace("≥95%", "")
     assert "≥95%" in html

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from bltanalytics import charts, report
+from bltanalytics import present, report
 from bltanalytics.achievement import ALL_GRADES, DIMENSIONS
 from bltanalytics.district import load_district
 from bltanalytics.metrics import compute_metrics, write_metrics
@@ -176,7 +176,7 @@ def test_school_report_shows_the_metrics_figures(sample, executed):
             assert shown["Tested"].tolist() == tested.tolist()
             assert (
                 shown["Dimension"].tolist()
-                == rows["dimension"].map(report.DIMENSION_LABELS).tolist()
+                == present.dimension_labels(rows["dimension"]).tolist()
             )
             gaps = shown["Gap to All Students (points)"]
             groups = (rows["dimension"] != "all").to_numpy()
@@ -186,7 +186,7 @@ def test_school_report_shows_the_metrics_figures(sample, executed):
         grid = _table(soup, "rubric").set_index("Indicator")
         card = metrics.rubric[metrics.rubric["school_id"] == school_id]
         for year, statuses in card.groupby("school_year"):
-            words = statuses["status"].map(charts.STATUS_WORDS)
+            words = present.status_words(statuses["status"])
             assert grid.loc[statuses["indicator_id"], year].tolist() == words.tolist()
 
 

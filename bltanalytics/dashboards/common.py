@@ -36,18 +36,6 @@ from bltanalytics.dashboards.serve import (
 from bltanalytics.errors import BltError
 from bltanalytics.metrics import Metrics
 
-DIMENSION_LABELS: dict[str, str] = {
-    "all": "All Students",
-    "sex": "Sex",
-    "race_ethnicity": "Race/ethnicity",
-    "english_learner": "English learner",
-    "special_education": "Special education",
-    "economically_disadvantaged": "Economically disadvantaged",
-    "homeless": "Homeless",
-    "migrant": "Migrant",
-    "foster_care": "Foster care",
-}
-
 #: Styles shared by the three dashboards (scoped under ``.blt-dash``). Large enough for a
 #: projector; status chips carry a word as well as a colour.
 DASHBOARD_CSS = """

@@ -14,8 +14,11 @@ The pure functions below are what the widgets call; they are tested without a br
 ...     "pct_proficient": [50.0, None, 100.0], "suppressed": [False, True, False],
 ...     "suppression_reason": [None, "min_n", None], "display": ["50%", "*", "≥95%"],
 ...     "gap_pp": [0.0, None, 50.0]})
->>> group_table(rows)["Gap to All Students"].tolist()
-['', '', '≥ +45 pp']
+>>> rows = rows.assign(school_id="1", school_year="2025-26", term="Fall", subject="ELA",
+...                    grade="All")
+>>> view = present.achievement_view(rows, Config())
+>>> present.group_table(view)["Gap to All Students (points)"].tolist()
+['', '*', '+45 to +50']
 """
 
 from __future__ import annotations
@@ -27,11 +30,10 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from bltanalytics import charts
-from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS, GRADE_ORDER, TERM_ORDER
+from bltanalytics import charts, present
+from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
-    DIMENSION_LABELS,
     build_dashboard,
     chart_html,
     csv_link,
@@ -44,11 +46,11 @@ from bltanalytics.dashboards.common import (
     school_options,
 )
 from bltanalytics.metrics import Metrics
+from bltanalytics.present import LABELS, TERM_ORDER
 
 TITLE = "Achievement explorer"
 CELL_KEYS = ["school_id", "subject", "grade"]
 OPTION_KEYS = ["school_id", "school_year", "term", "subject", "grade"]
-SUBJECT_ORDER = ("ELA", "Math", "Science", "Social Studies")
 #: the dimension shown first (the contract's flag families are the usual BLT questions)
 DEFAULT_DIMENSION = "economically_disadvantaged"
 MINUS = "\u2212"
@@ -60,25 +62,11 @@ HTML_CACHE_SIZE = 256
 #: width of the trend chart in pixels (its x axis is ordinal, so it has no default width)
 TREND_WIDTH = 560
 
-TABLE_COLUMNS = [
-    "Student group",
-    "Students tested",
-    "Percent proficient",
-    "Gap to All Students",
-    "Note",
-]
 
 
 # ------------------------------------------------------------------------------------------------
 # Pure functions
 # ------------------------------------------------------------------------------------------------
-
-
-def _in_order(values, order) -> list[str]:
-    """Distinct values, known ones in ``order`` first, the rest by name."""
-    distinct = pd.unique(pd.Series(values, dtype="str"))
-    rank = {v: i for i, v in enumerate(order)}
-    return sorted(distinct, key=lambda v: (rank.get(v, len(rank)), v))
 
 
 def selection_options(options: pd.DataFrame, school_id: str, **chosen: str) -> dict[str, list[str]]:
@@ -94,15 +82,15 @@ def selection_options(options: pd.DataFrame, school_id: str, **chosen: str) -> d
     """
     mine = options[options["school_id"] == school_id]
     out = {"school_year": sorted(pd.unique(mine["school_year"]))}
-    for key, order in (("term", TERM_ORDER), ("subject", SUBJECT_ORDER)):
+    for key in ("term", "subject"):
         if key == "term" and "school_year" in chosen:
             mine = mine[mine["school_year"] == chosen["school_year"]]
         if key == "subject" and "term" in chosen:
             mine = mine[mine["term"] == chosen["term"]]
-        out[key] = _in_order(mine[key], order)
+        out[key] = present.ordered(mine[key], key)
     if "subject" in chosen:
         mine = mine[mine["subject"] == chosen["subject"]]
-    grades = _in_order(mine["grade"], GRADE_ORDER)
+    grades = present.ordered(mine["grade"], "grade")
     out["grade"] = ([ALL_GRADES] if ALL_GRADES in grades else []) + [
         g for g in grades if g != ALL_GRADES
     ]
@@ -135,91 +123,15 @@ def group_rows(
     return a[mask.to_numpy(dtype=bool)].reset_index(drop=True)
 
 
-def shown_percent(rows: pd.DataFrame, config: Config | None = None) -> pd.Series:
-    """The percentage a chart may draw: empty where suppressed, and held at the display codes.
-
-    A group shown as ``≥95%`` is drawn at 95 (never at its exact 100), ``≤5%`` at 5, so the bar
-    or point gives away no more than the label does.
-
-    >>> r = pd.DataFrame({"pct_proficient": [100.0, 40.0, None],
-    ...                   "suppressed": [False, False, True]})
-    >>> shown_percent(r).tolist()
-    [95.0, 40.0, nan]
-    """
-    config = config or Config()
-    suppressed = rows["suppressed"].astype(bool).to_numpy()
-    pct = rows["pct_proficient"].astype("float64").clip(config.bottom_code, config.top_code)
-    return pct.where(~suppressed)
-
-
-def _signed(value: float) -> str:
-    whole = int(np.floor(abs(value) + 0.5))
-    if whole == 0:
-        return "0 pp"
-    return f"{'+' if value > 0 else MINUS}{whole} pp"
-
-
-def gap_text(rows: pd.DataFrame, config: Config | None = None) -> pd.Series:
-    """Each group's gap to All Students as shown: whole percentage points, signed.
-
-    Empty where the group or All Students is suppressed. A top- or bottom-coded group shows a
-    bound (``≥ +45 pp``, ``≤ −30 pp``) computed from the code, never its exact gap.
-    """
-    config = config or Config()
-    display = rows["display"].astype("str")
-    gap = rows["gap_pp"].astype("float64")
-    all_pct = rows["pct_proficient"].astype("float64") - gap
-    top = display.str.startswith("≥").to_numpy()
-    bottom = display.str.startswith("≤").to_numpy()
-    shown = np.where(
-        top, config.top_code - all_pct, np.where(bottom, config.bottom_code - all_pct, gap)
-    )
-    is_all = (rows["group"] == ALL_STUDENTS).to_numpy()
-    text = [
-        "" if (np.isnan(g) or a) else ("≥ " if t else "≤ " if b else "") + _signed(v)
-        for g, v, t, b, a in zip(gap.to_numpy(), shown, top, bottom, is_all, strict=True)
-    ]
-    return pd.Series(text, index=rows.index, dtype="str")
-
-
-def suppression_note(rows: pd.DataFrame, config: Config | None = None) -> pd.Series:
-    """Why a figure is hidden, in words (empty for published groups)."""
-    config = config or Config()
-    reason = rows["suppression_reason"].astype("str")
-    notes = {
-        "min_n": f"hidden: fewer than {config.min_n} students",
-        "complementary": "hidden: protects a smaller group",
-    }
-    return reason.map(notes).fillna("").astype("str").where(rows["suppressed"].astype(bool), "")
-
-
-def group_table(rows: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
-    """The table beside the chart: group, students tested, percent proficient, gap, note.
-
-    Suppressed groups show the ``display`` mark in every figure column, never a number.
-    """
-    suppressed = rows["suppressed"].astype(bool)
-    tested = rows["n_tested"].astype("Int64").astype("str").where(~suppressed, rows["display"])
-    return pd.DataFrame(
-        {
-            "Student group": rows["group"].astype("str"),
-            "Students tested": tested.astype("str"),
-            "Percent proficient": rows["display"].astype("str"),
-            "Gap to All Students": gap_text(rows, config),
-            "Note": suppression_note(rows, config),
-        }
-    ).reset_index(drop=True)
-
-
 def download_table(table: pd.DataFrame, context: dict[str, str]) -> pd.DataFrame:
     """The CSV download: the table as shown, with the selection as leading columns."""
     return table.assign(**{k: v for k, v in context.items()})[[*context, *table.columns]]
 
 
-def bars_chart(rows: pd.DataFrame, *, title: str, subtitle: str, config: Config | None = None):
-    """Percent proficient by group, with All Students as the reference line."""
-    drawn = rows.assign(pct_proficient=shown_percent(rows, config))
-    chart = charts.proficiency_by_group(drawn, title=title, subtitle=subtitle)
+def bars_chart(view: pd.DataFrame, *, title: str, subtitle: str):
+    """Percent proficient by group (an :func:`~bltanalytics.present.achievement_view`), with
+    All Students as the reference line."""
+    chart = charts.proficiency_by_group(view, title=title, subtitle=subtitle)
     # The text alternative names the school and the family, as the subtitle does.
     return chart.properties(description=f"{subtitle}. {chart.description}")
 
@@ -237,7 +149,8 @@ def trend_points(
     """All Students and one group over every term and year: period, series, figures shown.
 
     Columns: ``period`` (``2025-26 Fall``), ``school_year``, ``term``, ``group``, ``display``,
-    ``suppressed`` and ``pct_proficient`` (as :func:`shown_percent`: empty where suppressed).
+    ``suppressed`` and ``pct_proficient`` (where a point is drawn: held at a top or bottom
+    code, empty where hidden).
     In time order (year, then Fall, Winter, Spring), All Students first within a period.
     """
     a = achievement
@@ -262,7 +175,9 @@ def trend_points(
             "group": rows["group"].astype("str"),
             "display": rows["display"].astype("str"),
             "suppressed": rows["suppressed"].astype(bool),
-            "pct_proficient": shown_percent(rows, config),
+            "pct_proficient": present.plot_values(rows["pct_proficient"], rows["display"]).where(
+                ~rows["suppressed"].astype(bool)
+            ),
         }
     )
 
@@ -290,7 +205,7 @@ def describe_selection(labels: dict[str, str]) -> tuple[str, str]:
     """Chart title and subtitle of a selection (school label, year, term, subject, grade...)."""
     grade = "all grades" if labels["grade"] == ALL_GRADES else f"grade {labels['grade']}"
     title = f"{labels['subject']}, {grade}, {labels['term']} {labels['school_year']}"
-    subtitle = f"{labels['school']} · by {DIMENSION_LABELS[labels['dimension']].lower()}"
+    subtitle = f"{labels['school']} · by {LABELS.dimensions[labels['dimension']].lower()}"
     return title, subtitle
 
 
@@ -353,7 +268,7 @@ class Explorer:
         self.term = dropdown("Term", [], css_class="blt-term", width="150px")
         self.subject = dropdown("Subject", [], css_class="blt-subject", width="190px")
         self.grade = dropdown("Grade", [], css_class="blt-grade", width="130px")
-        dimensions = [(v, k) for k, v in DIMENSION_LABELS.items() if k != "all"]
+        dimensions = [(v, k) for k, v in LABELS.dimensions.items() if k != "all"]
         self.dimension = dropdown(
             "Student groups",
             dimensions,
@@ -512,14 +427,15 @@ class Explorer:
         if rows.empty:
             return "", message("No students were tested for this choice.", kind="info").value
         title, subtitle = describe_selection({**sel, "school": self._label(school_id)})
-        table = group_table(rows, self.config)
+        view = present.achievement_view(rows, self.config)
+        table = present.group_table(view)
         context = {
             "school": self._label(school_id),
             "school_year": school_year,
             "term": term,
             "subject": subject,
             "grade": grade,
-            "student_groups": DIMENSION_LABELS[dimension],
+            "student_groups": LABELS.dimensions[dimension],
         }
         filename = safe_filename(
             self._label(school_id), school_year, term, subject, f"grade-{grade}", dimension
@@ -527,7 +443,7 @@ class Explorer:
         table_html = html_table(table, caption=f"{title} — {subtitle}") + csv_link(
             download_table(table, context), filename=filename
         )
-        chart = bars_chart(rows, title=title, subtitle=subtitle, config=self.config)
+        chart = bars_chart(view, title=title, subtitle=subtitle)
         return table_html, chart_html(chart)
 
     def _trend(self, school_id, subject, grade, dimension, group) -> tuple[str, str]:
@@ -543,7 +459,7 @@ class Explorer:
             config=self.config,
         )
         grades = "all grades" if grade == ALL_GRADES else f"grade {grade}"
-        title = f"{subject}, {grades}: {DIMENSION_LABELS[dimension]} = {group} and All Students"
+        title = f"{subject}, {grades}: {LABELS.dimensions[dimension]} = {group} and All Students"
         table = html_table(trend_table(points), caption=f"{self._label(school_id)} — {title}")
         return table, chart_html(trend_chart(points, title=title))
 

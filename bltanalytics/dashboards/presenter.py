@@ -8,12 +8,8 @@ the sample district is the default data, so it runs anywhere.
 :func:`presenter_slides` is pure (aggregates in, :class:`Slide` values out) and tested without a
 browser; a slide's chart is rendered to SVG only when the slide is first shown.
 
->>> import pandas as pd
->>> gaps = pd.DataFrame({"dimension": ["all", "sex", "sex"], "group": ["All Students", "F", "M"],
-...     "suppressed": [False, False, False], "display": ["50%", "40%", "60%"],
-...     "pct_proficient": [50.0, 40.0, 60.0], "gap_pp": [0.0, -10.0, 10.0]})
->>> largest_gaps(gaps, n=1)[["dimension", "group", "gap_pp"]].values.tolist()
-[['sex', 'F', -10.0]]
+Gaps are ranked by what is shown (:func:`bltanalytics.present.largest_gaps`): a gap beside a
+coded percentage ranks by the end of its range nearest zero, never by the exact value.
 """
 
 from __future__ import annotations
@@ -25,11 +21,10 @@ import altair as alt
 import ipywidgets as widgets
 import pandas as pd
 
-from bltanalytics import charts
-from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS, TERM_ORDER
+from bltanalytics import charts, present
+from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
-    DIMENSION_LABELS,
     build_dashboard,
     chart_html,
     dropdown,
@@ -39,8 +34,9 @@ from bltanalytics.dashboards.common import (
     school_labels,
     school_options,
 )
-from bltanalytics.dashboards.explorer import gap_text, shown_percent, trend_points
+from bltanalytics.dashboards.explorer import trend_points
 from bltanalytics.metrics import Metrics
+from bltanalytics.present import LABELS, TERM_ORDER
 
 TITLE = "Presenter mode"
 #: subjects that get a "gaps" slide, when the school has results in them
@@ -109,20 +105,6 @@ def latest_term(achievement: pd.DataFrame) -> str | None:
     return present[-1] if present else None
 
 
-def largest_gaps(rows: pd.DataFrame, n: int = 3) -> pd.DataFrame:
-    """The ``n`` most negative published gaps to All Students (``Not reported`` left out)."""
-    published = rows[
-        (
-            ~rows["suppressed"].astype(bool)
-            & rows["gap_pp"].notna()
-            & (rows["gap_pp"] < 0)
-            & (rows["dimension"] != "all")
-            & (rows["group"] != "Not reported")
-        ).to_numpy(dtype=bool)
-    ]
-    return published.sort_values("gap_pp", kind="stable").head(n).reset_index(drop=True)
-
-
 def _title_slide(metrics, school_id, school_year, label, config) -> Slide:
     enrolled = _rows(metrics.enrollment, school_id=school_id, school_year=school_year)
     tested = _rows(metrics.achievement, school_id=school_id, school_year=school_year)
@@ -139,7 +121,10 @@ def _title_slide(metrics, school_id, school_year, label, config) -> Slide:
             f"Rubric: {int(summary['n_met'].sum())} of {int(summary['n_with_data'].sum())} "
             "indicators with data are met"
         )
-    points.append(f"Groups of fewer than {config.min_n} students are hidden (*)")
+    points.append(
+        f"Groups of fewer than {config.min_n} students are hidden (*), and so are the groups "
+        "hidden to protect them"
+    )
     return Slide(title=label, kicker=f"Evidence walk, {school_year}", points=tuple(points))
 
 
@@ -197,26 +182,30 @@ def _gap_slide(metrics, school_id, school_year, label, config, subject) -> Slide
     rows = rows[(rows["term"] == term).to_numpy(dtype=bool)].reset_index(drop=True)
     title = f"Who is not yet proficient in {subject}?"
     kicker = f"{subject}, all grades, {term} {school_year}"
-    gaps = largest_gaps(rows)
+    view = present.achievement_view(rows, config)
+    gaps = present.largest_gaps(view)
     if gaps.empty:
         return Slide(
             title=title,
             kicker=kicker,
             points=("No group below All Students is large enough to publish.",),
         )
-    gaps = gaps.assign(shown=gap_text(gaps, config))
     bullets = tuple(
-        f"{DIMENSION_LABELS[d]}: {g} at {p} ({s})"
+        f"{d}: {g} at {p} ({s} points)"
         for d, g, p, s in zip(
-            gaps["dimension"], gaps["group"], gaps["display"], gaps["shown"], strict=True
+            gaps["dimension_label"],
+            gaps["group_label"],
+            gaps["display"],
+            gaps["gap_label"],
+            strict=True,
         )
     )
     dimension = gaps["dimension"].iloc[0]
-    family = rows[rows["dimension"].isin(["all", dimension]).to_numpy(dtype=bool)]
+    family = view[view["dimension"].isin(["all", dimension]).to_numpy(dtype=bool)]
     chart = charts.proficiency_by_group(
-        family.assign(pct_proficient=shown_percent(family, config)),
+        family,
         title=f"{label}: {subject}, {term} {school_year}",
-        subtitle=f"by {DIMENSION_LABELS[dimension].lower()}",
+        subtitle=f"by {LABELS.dimensions[dimension].lower()}",
     )
     return Slide(title=title, kicker=kicker, points=bullets, chart=chart)
 
@@ -225,7 +214,7 @@ def _rubric_slide(metrics, school_id, school_year, label) -> Slide:
     card = _rows(metrics.rubric, school_id=school_id, school_year=school_year)
     summary = _rows(metrics.rubric_summary, school_id=school_id, school_year=school_year)
     bullets = tuple(
-        f"{c.replace('_', ' ').capitalize()}: {m} of {d} met"
+        f"{LABELS.characteristics.get(c, c)}: {m} of {d} met"
         for c, m, d in zip(
             summary["characteristic"], summary["n_met"], summary["n_with_data"], strict=True
         )

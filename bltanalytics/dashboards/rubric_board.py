@@ -23,7 +23,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from bltanalytics import charts
+from bltanalytics import charts, present
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
     build_dashboard,
@@ -36,6 +36,7 @@ from bltanalytics.dashboards.common import (
     school_options,
 )
 from bltanalytics.metrics import Metrics
+from bltanalytics.present import LABELS
 from bltanalytics.rubric import RubricSpec, load_rubric
 
 TITLE = "Rubric board: culture of continuous improvement"
@@ -43,7 +44,6 @@ TITLE = "Rubric board: culture of continuous improvement"
 PAGE_SIZE = 30
 #: pixels per indicator column on the board (room for the word "approaching")
 BOARD_CELL_WIDTH = 64
-RATING_WORDS = {0: "not evident", 1: "emerging", 2: "acceptable", 3: "exemplary"}
 DETAIL_COLUMNS = [
     "Indicator",
     "What it looks for",
@@ -126,14 +126,6 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
-def _value_text(kind: str, value: float) -> str:
-    if pd.isna(value):
-        return ""
-    if kind == "rated":
-        return f"{value:.0f} ({RATING_WORDS.get(int(value), '?')})"
-    return f"{value:.0%}"
-
-
 def indicator_detail(
     rubric: pd.DataFrame,
     *,
@@ -156,8 +148,8 @@ def indicator_detail(
     ].reset_index(drop=True)
     kind = rows["kind"].astype("str")
     computed = (kind == "computed").to_numpy()
-    value = [_value_text(k, v) for k, v in zip(kind, rows["value"], strict=True)]
-    threshold = [_value_text(k, v) for k, v in zip(kind, rows["threshold"], strict=True)]
+    value = present.short_value_text(kind, rows["value"])
+    threshold = present.short_value_text(kind, rows["threshold"])
     numerator = rows["numerator"].astype("float64").map(_number).where(computed, "")
     denominator = (
         rows["denominator"].astype("Float64").map(_number).where(computed, "").astype("str")
@@ -173,9 +165,11 @@ def indicator_detail(
             ),
             "Numerator": numerator.astype("str"),
             "Denominator": denominator,
-            "Value": pd.Series(value, dtype="str"),
-            "Threshold": pd.Series(threshold, dtype="str"),
-            "Status": rows["status"].map(charts.STATUS_WORDS).fillna(rows["status"]).astype("str"),
+            "Value": value,
+            "Threshold": threshold,
+            "Status": present.status_words(rows["status"]).where(
+                rows["status"].isin(list(LABELS.statuses)), rows["status"]
+            ),
             "status": rows["status"].astype("str"),
         }
     ).astype({"Source": "str"})
@@ -222,9 +216,10 @@ def detail_html(
         chips = [_chip(st, w) for st, w in zip(rows["status"], rows["Status"], strict=True)]
         table = html_table(rows[DETAIL_COLUMNS].assign(Status=chips), html_columns=("Status",))
         rollup = html.escape(summary.get(characteristic.id, "no indicators"))
+        name = LABELS.characteristics.get(characteristic.id, characteristic.id)
         parts.append(
             f'<section class="blt-characteristic" data-characteristic="{characteristic.id}">'
-            f"<h3>{number}. {html.escape(characteristic.id.replace('_', ' ').capitalize())}: "
+            f"<h3>{number}. {html.escape(name)}: "
             f"{html.escape(characteristic.title)}</h3>"
             f'<p class="blt-note">{rollup}</p>'
             f"{table}</section>"
@@ -235,7 +230,7 @@ def detail_html(
 def status_legend(config: Config | None = None) -> str:
     """The status words with their colours, as shown on the board."""
     config = config or Config()
-    chips = " ".join(_chip(s, w) for s, w in charts.STATUS_WORDS.items())
+    chips = " ".join(_chip(s, w) for s, w in LABELS.statuses.items())
     return (
         f'<p class="blt-note">{chips} — "approaching": within '
         f'{config.approaching_band:.0%} below the threshold; "too few": '

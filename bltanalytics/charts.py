@@ -370,7 +370,7 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
 
 
 # --------------------------------------------------------------------------- report builders
-# Added for the per-school report and the district summary (bltanalytics/report.py). Each takes
+# Added for the per-school report and the district summary (bltanalytics/reports/). Each takes
 # figures already prepared for display: ``plot`` (the bar position, top/bottom-coded values held
 # at the code so a bar never shows more than its label says) and ``label`` (the words shown).
 # Widths stay within ~700 px so a chart prints on a portrait page.

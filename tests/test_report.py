@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bltanalytics import report
+from bltanalytics import reports
 from bltanalytics.achievement import ACHIEVEMENT_COLUMNS
 from bltanalytics.errors import BltError
+from bltanalytics.learning import PD_FORMATS
 from bltanalytics.metrics import Metrics, read_metrics, write_metrics
+from bltanalytics.reports import section
 from bltanalytics.rubric import RUBRIC_COLUMNS, rollup
 from bltanalytics.suppression import suppress
 
@@ -159,7 +161,7 @@ def _cycles() -> pd.DataFrame:
 
 
 def _pd() -> pd.DataFrame:
-    formats = {f"n_{f}": [3, 0, 5] for f in report.PD_FORMATS}
+    formats = {f"n_{f}": [3, 0, 5] for f in PD_FORMATS}
     return pd.DataFrame(
         {
             "school_id": ["0101", "0101", "0102"],
@@ -239,7 +241,7 @@ def metrics() -> Metrics:
     )
 
 
-def _cells(section: report.Section, column: str) -> list[str]:
+def _cells(section: reports.Section, column: str) -> list[str]:
     return section.table[column].tolist()
 
 
@@ -247,25 +249,25 @@ def _cells(section: report.Section, column: str) -> list[str]:
 
 
 def test_resolve_year_latest_with_results_and_spellings(metrics):
-    assert report.resolve_year(metrics, "0101", "") == "2025-26"
-    assert report.resolve_year(metrics, "0101", "2025") == "2024-25"
-    assert report.resolve_year(metrics, "0101", "2024-2025") == "2024-25"
-    assert report.resolve_year(metrics, "", "") == "2025-26"
+    assert reports.resolve_year(metrics, "0101", "") == "2025-26"
+    assert reports.resolve_year(metrics, "0101", "2025") == "2024-25"
+    assert reports.resolve_year(metrics, "0101", "2024-2025") == "2024-25"
+    assert reports.resolve_year(metrics, "", "") == "2025-26"
 
 
 def test_resolve_year_errors_name_the_problem(metrics):
     with pytest.raises(BltError, match="2019-20.*years with data: 2024-25, 2025-26"):
-        report.resolve_year(metrics, "0101", "2019-20")
+        reports.resolve_year(metrics, "0101", "2019-20")
     with pytest.raises(BltError, match="'0199' is not in this district.*0101, 0102"):
-        report.resolve_year(metrics, "0199", "")
+        reports.resolve_year(metrics, "0199", "")
     with pytest.raises(BltError, match="school_id must be text.*-r school_id"):
-        report.resolve_year(metrics, 101, "")  # type: ignore[arg-type]
+        reports.resolve_year(metrics, 101, "")  # type: ignore[arg-type]
 
 
 def test_load_reads_an_export_and_sections_read_the_same(metrics, tmp_path):
     write_metrics(metrics, tmp_path / "export")
-    again = report.load(metrics_dir=str(tmp_path / "export"))
-    for build in (report.achievement, report.scorecard, report.team_cycles, report.learning):
+    again = reports.load(metrics_dir=str(tmp_path / "export"))
+    for build in (reports.achievement, reports.scorecard, reports.team_cycles, reports.learning):
         assert (
             build(again, "0101", "2025-26").to_html() == build(metrics, "0101", "2025-26").to_html()
         )
@@ -273,14 +275,14 @@ def test_load_reads_an_export_and_sections_read_the_same(metrics, tmp_path):
 
 def test_load_rejects_a_non_whole_min_n(tmp_path):
     with pytest.raises(BltError, match="min_n must be a whole number"):
-        report.load(data_dir=tmp_path, min_n=2.5)  # type: ignore[arg-type]
+        reports.load(data_dir=tmp_path, min_n=2.5)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- achievement
 
 
 def test_achievement_table_shows_the_published_figures(metrics):
-    section = report.achievement(metrics, "0101", "2025-26")
+    section = reports.achievement(metrics, "0101", "2025-26")
     ela, math = section.parts
     assert [ela.title, math.title] == ["ELA", "Math"]
     assert _cells(ela, "Group") == [
@@ -312,7 +314,7 @@ def test_achievement_table_shows_the_published_figures(metrics):
 
 
 def test_achievement_suppressed_figures_never_appear_as_numbers(metrics):
-    html = report.achievement(metrics, "0101", "2025-26").to_html()  # without the stylesheet
+    html = reports.achievement(metrics, "0101", "2025-26").to_html()  # without the stylesheet
     # Male: 17 tested, 29% (complementary); Non-binary: 3 tested, 33% (min_n)
     assert "29%" not in html and "33%" not in html
     male_row = re.search(r"<tr><th scope=\"row\">Sex</th><td>Male</td>(.*?)</tr>", html).group(1)
@@ -324,7 +326,7 @@ def test_achievement_suppressed_figures_never_appear_as_numbers(metrics):
 
 
 def test_achievement_bars_stop_at_the_codes(metrics):
-    rows = report.achievement(metrics, "0101", "2025-26").parts[0].extra["rows"]
+    rows = reports.achievement(metrics, "0101", "2025-26").parts[0].extra["rows"]
     plot = rows.set_index(["dimension", "group"])["plot"]
     assert plot[("economically_disadvantaged", "No")] == 95.0  # 100% shown as ≥95%
     assert plot[("sex", "F")] == 95.0
@@ -333,7 +335,7 @@ def test_achievement_bars_stop_at_the_codes(metrics):
 
 
 def test_achievement_readings_name_the_figures(metrics):
-    section = report.achievement(metrics, "0101", "2025-26")
+    section = reports.achievement(metrics, "0101", "2025-26")
     assert section.reading == (
         "In Spring 2025-26, the share of all students at this school who were proficient was "
         "60% in ELA and ≤5% in Math (all grades together)."
@@ -346,13 +348,13 @@ def test_achievement_readings_name_the_figures(metrics):
 
 
 def test_achievement_of_a_school_without_results_says_no_data(metrics):
-    section = report.achievement(metrics, "0102", "2024-25")
+    section = reports.achievement(metrics, "0102", "2024-25")
     assert section.reading.startswith("No data:")
     assert section.chart is None and section.table is None
 
 
 def test_trend_reads_first_and_last_published_terms(metrics):
-    section = report.trend(metrics, "0101", "2025-26")
+    section = reports.trend(metrics, "0101", "2025-26")
     assert section.reading == (
         "Among all students, the share proficient went: ELA from 39% (Spring 2024-25) to 60% "
         "(Spring 2025-26) and Math ≤5% (Spring 2025-26, one term only)."
@@ -363,14 +365,14 @@ def test_trend_reads_first_and_last_published_terms(metrics):
         "Math": ["no test", "no test", "≤5%"],
     }
     # a year before the selected one only sees its own past
-    assert report.trend(metrics, "0101", "2024-25").table["Term"].tolist() == ["2024-25 Spring"]
+    assert reports.trend(metrics, "0101", "2024-25").table["Term"].tolist() == ["2024-25 Spring"]
 
 
 # --------------------------------------------------------------------------- other sections
 
 
 def test_cycles_show_marks_ranges_and_targets(metrics):
-    section = report.team_cycles(metrics, "0101", "2025-26")
+    section = reports.team_cycles(metrics, "0101", "2025-26")
     table = section.table.set_index("Cycle")
     assert table.loc["C1 ELA", ["Before", "After", "Change (pts)", "Target: met?"]].tolist() == [
         "≤5%",
@@ -399,16 +401,16 @@ def test_cycles_show_marks_ranges_and_targets(metrics):
 def test_cycles_absent_or_none_at_the_school(metrics):
     empty = replace(metrics, cycles=metrics.cycles.iloc[0:0])
     assert (
-        report.team_cycles(empty, "0101", "2025-26").reading
+        reports.team_cycles(empty, "0101", "2025-26").reading
         == "No data: the district did not supply teacher-team cycles."
     )
-    assert report.team_cycles(metrics, "0101", "2024-25").reading.startswith(
+    assert reports.team_cycles(metrics, "0101", "2024-25").reading.startswith(
         "No teacher-team cycles were recorded"
     )
 
 
 def test_scorecard_statuses_and_values(metrics):
-    section = report.scorecard(metrics, "0101", "2025-26")
+    section = reports.scorecard(metrics, "0101", "2025-26")
     grid = section.table.set_index("Indicator")
     assert grid.loc["C1.teams"].tolist() == ["not met", "met"]
     assert grid.loc["C5.walkthrough"].tolist() == ["approaching", "met"]
@@ -432,13 +434,13 @@ def test_scorecard_statuses_and_values(metrics):
 
 
 def test_walkthroughs_absent_table_says_no_data(metrics):
-    section = report.walkthroughs(metrics, "0101", "2025-26")
+    section = reports.walkthroughs(metrics, "0101", "2025-26")
     assert section.reading == (
         "In 2025-26, an agreed strategy was seen in 17 of 19 walk-throughs (89%; goal 75%: met); "
         "the district did not supply fidelity checks."
     )
     both = replace(metrics, rubric=_rubric(absent=("C5.fidelity", "C5.walkthrough")))
-    section = report.walkthroughs(both, "0101", "2025-26")
+    section = reports.walkthroughs(both, "0101", "2025-26")
     assert (
         section.reading == "No data: the district did not supply walkthroughs or fidelity checks."
     )
@@ -446,13 +448,13 @@ def test_walkthroughs_absent_table_says_no_data(metrics):
 
 
 def test_walkthroughs_none_recorded_at_the_school(metrics):
-    section = report.walkthroughs(replace(metrics, rubric=_rubric(absent=())), "0102", "2025-26")
+    section = reports.walkthroughs(replace(metrics, rubric=_rubric(absent=())), "0102", "2025-26")
     assert "no walk-throughs were recorded in 2025-26" in section.reading
     assert "averaged 75% over 4 checks (goal 75%: too few)" in section.reading
 
 
 def test_learning_readings_and_no_data(metrics):
-    section = report.learning(metrics, "0101", "2025-26")
+    section = reports.learning(metrics, "0101", "2025-26")
     assert section.reading == (
         "In 2025-26, 12 of 15 instructional staff (80%) completed at least one "
         "professional-learning activity, averaging 6.2 hours each."
@@ -467,13 +469,13 @@ def test_learning_readings_and_no_data(metrics):
         "80%",
     ]
     no_pd = replace(metrics, pd=metrics.pd.assign(n_participating=pd.NA))
-    assert report.learning(no_pd, "0101", "2025-26").reading == (
+    assert reports.learning(no_pd, "0101", "2025-26").reading == (
         "No data: the district did not supply professional-learning activities."
     )
 
 
 def test_data_quality_counts_this_school_only(metrics):
-    section = report.data_quality(metrics, "0101")
+    section = reports.data_quality(metrics, "0101")
     assert section.table.to_dict("list") == {
         "Table": ["assessments", "students"],
         "What happened": ["row not used", "value blanked, row kept"],
@@ -485,7 +487,7 @@ def test_data_quality_counts_this_school_only(metrics):
 
 
 def test_overview_names_the_school_and_its_figures(metrics):
-    section = report.overview(metrics, "0101", "2025-26")
+    section = reports.overview(metrics, "0101", "2025-26")
     assert section.reading == (
         "Oak <Elementary> (0101), an elementary school, had 40 students in grades 3-4 in 2025-26; "
         "All Students proficient in Spring: ELA 60% and Math ≤5%; 3 of 6 rubric indicators met."
@@ -496,24 +498,24 @@ def test_overview_names_the_school_and_its_figures(metrics):
 
 
 def test_district_sections(metrics):
-    achievement = report.district_achievement(metrics, "2025-26")
+    achievement = reports.district_achievement(metrics, "2025-26")
     assert achievement.table.to_dict("list") == {
         "School": ["Oak <Elementary> (0101)", "Elm Middle (0102)"],
         "ELA": ["60%", "80%"],
         "Math": ["≤5%", "no test"],
     }
-    gaps = report.district_gaps(metrics, "2025-26")
+    gaps = reports.district_gaps(metrics, "2025-26")
     assert gaps.table[["School", "Subject", "Group", "Gap (points)"]].values.tolist() == [
         ["Oak <Elementary> (0101)", "ELA", "English learner: Yes", "-35"],
         ["Elm Middle (0102)", "ELA", "English learner: Yes", "-30"],
     ]
     assert gaps.reading.startswith("The widest gap in Spring 2025-26 is at Oak <Elementary> in ELA")
-    board = report.district_scorecard(metrics, "2025-26")
+    board = reports.district_scorecard(metrics, "2025-26")
     table = board.parts[0].table.set_index("Indicator")
     assert table.loc["C5.walkthrough"].tolist() == ["met", "no data"]
-    learning = report.district_learning(metrics, "2025-26")
+    learning = reports.district_learning(metrics, "2025-26")
     assert learning.table["Participation rate"].tolist() == ["80%", "100%"]
-    quality = report.district_data_quality(metrics)
+    quality = reports.district_data_quality(metrics)
     assert quality.table["Rows not used"].tolist() == ["3", "2", "5"]
     assert quality.table["School"].tolist() == [
         "Oak <Elementary> (0101)",
@@ -529,7 +531,7 @@ def test_district_scorecard_splits_many_schools(metrics):
     schools = pd.DataFrame(
         {"school_id": [f"{k:04d}" for k in range(1, 11)], "school_name": "S", "level": "high"}
     )
-    board = report.district_scorecard(replace(metrics, rubric=many, schools=schools), "2025-26")
+    board = reports.district_scorecard(replace(metrics, rubric=many, schools=schools), "2025-26")
     assert [p.title for p in board.parts] == ["Schools 1-8 of 10", "Schools 9-10 of 10"]
     assert board.parts[1].table.columns.tolist() == ["Indicator", "S (0009)", "S (0010)"]
 
@@ -538,30 +540,30 @@ def test_district_scorecard_splits_many_schools(metrics):
 
 
 def test_section_html_is_accessible_and_self_contained(metrics):
-    html = report.achievement(metrics, "0101", "2025-26")._repr_html_()
+    html = reports.achievement(metrics, "0101", "2025-26")._repr_html_()
     assert "<h1" not in html and "<h2" not in html
     assert html.count("<h3>") == 2
     assert html.count('<figure role="img" aria-label="Bar chart of percent proficient') == 2
     assert html.count("<figcaption>") == 2 and html.count("<svg") == 2
     assert '<th scope="col">Proficient</th>' in html and "<caption>" in html
     assert "<script" not in html and "http" not in html.replace("http://www.w3.org", "")
-    overview = report.overview(metrics, "0101", "2025-26")._repr_html_()
+    overview = reports.overview(metrics, "0101", "2025-26")._repr_html_()
     assert "Oak &lt;Elementary&gt;" in overview and "Oak <Elementary>" not in overview
 
 
 def test_no_data_section_renders_without_chart_or_table(metrics):
     empty = replace(metrics, cycles=metrics.cycles.iloc[0:0])
-    html = report.team_cycles(empty, "0101", "2025-26")._repr_html_()
+    html = reports.team_cycles(empty, "0101", "2025-26")._repr_html_()
     assert "No data: the district did not supply teacher-team cycles." in html
     assert "<figure" not in html and "<table" not in html
 
 
 def test_unique_ids_prefix_every_reference():
     svg = '<svg><clipPath id="c1"/><g clip-path="url(#c1)"/><use href="#c1"/></svg>'
-    out = report._unique_ids(svg)
+    out = section.unique_ids(svg)
     prefix = re.search(r'id="(blt[0-9a-f]+-)c1"', out).group(1)
     assert f"url(#{prefix}c1)" in out and f'href="#{prefix}c1"' in out
-    assert report._unique_ids("<svg/>") == "<svg/>"
+    assert section.unique_ids("<svg/>") == "<svg/>"
 
 
 def test_sections_carry_no_student_columns(metrics):
@@ -569,13 +571,13 @@ def test_sections_carry_no_student_columns(metrics):
     sections = [
         build(metrics, "0101", "2025-26")
         for build in (
-            report.overview,
-            report.achievement,
-            report.trend,
-            report.team_cycles,
-            report.scorecard,
-            report.walkthroughs,
-            report.learning,
+            reports.overview,
+            reports.achievement,
+            reports.trend,
+            reports.team_cycles,
+            reports.scorecard,
+            reports.walkthroughs,
+            reports.learning,
         )
     ]
     tables = [s.table for s in sections] + [p.table for s in sections for p in s.parts]
@@ -585,5 +587,5 @@ def test_sections_carry_no_student_columns(metrics):
 def test_export_round_trip_keeps_suppression(metrics, tmp_path):
     write_metrics(metrics, tmp_path)
     again = read_metrics(tmp_path)
-    ela = report.achievement(again, "0101", "2025-26").parts[0]
+    ela = reports.achievement(again, "0101", "2025-26").parts[0]
     assert _cells(ela, "Proficient")[2:4] == ["*", "*"]

@@ -12,10 +12,11 @@ import os
 import pandas as pd
 import pytest
 
-from bltanalytics import report
+from bltanalytics import reports
 from bltanalytics.config import Config
 from bltanalytics.district import load_district
 from bltanalytics.metrics import Metrics, compute_metrics, read_metrics, write_metrics
+from bltanalytics.reports import source
 from bltanalytics.sample import generate_district
 
 
@@ -32,13 +33,13 @@ def export(tmp_path_factory):
 def counted(monkeypatch):
     """Count the reads of an export's files, starting from an empty cache."""
     calls = []
-    monkeypatch.setattr(report, "_EXPORT_CACHE", {})
+    monkeypatch.setattr(source, "_EXPORT_CACHE", {})
 
     def counting(folder):
         calls.append(folder)
         return read_metrics(folder)
 
-    monkeypatch.setattr(report, "read_metrics", counting)
+    monkeypatch.setattr(source, "read_metrics", counting)
     return calls
 
 
@@ -48,8 +49,8 @@ def assert_same_metrics(left: Metrics, right: Metrics) -> None:
 
 
 def test_an_export_is_read_once_until_a_file_changes(export, counted):
-    first = report.load(metrics_dir=export)
-    second = report.load(metrics_dir=str(export))
+    first = reports.load(metrics_dir=export)
+    second = reports.load(metrics_dir=str(export))
     assert len(counted) == 1
     assert_same_metrics(first, second)
     assert_same_metrics(first, read_metrics(export))
@@ -57,31 +58,31 @@ def test_an_export_is_read_once_until_a_file_changes(export, counted):
     schools = export / "schools.parquet"
     stat = schools.stat()
     os.utime(schools, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    report.load(metrics_dir=export)
+    reports.load(metrics_dir=export)
     assert len(counted) == 2  # a newer file: read again
-    report.load(metrics_dir=export)
+    reports.load(metrics_dir=export)
     assert len(counted) == 2
 
 
 def test_another_export_is_read_and_replaces_the_cached_one(export, counted, tmp_path):
     other = tmp_path / "other"
     write_metrics(read_metrics(export), other)
-    report.load(metrics_dir=export)
-    report.load(metrics_dir=other)
-    report.load(metrics_dir=export)
+    reports.load(metrics_dir=export)
+    reports.load(metrics_dir=other)
+    reports.load(metrics_dir=export)
     assert [p.name for p in counted] == ["export", "other", "export"]
-    assert len(report._EXPORT_CACHE) == 1  # one export held, never one per school
+    assert len(source._EXPORT_CACHE) == 1  # one export held, never one per school
 
 
 def test_a_missing_export_still_fails_with_its_message(tmp_path, counted):
     with pytest.raises(Exception, match="not a complete metrics export"):
-        report.load(metrics_dir=tmp_path / "nothing")
+        reports.load(metrics_dir=tmp_path / "nothing")
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")
 def test_what_one_report_does_to_its_metrics_never_reaches_the_next(export, counted):
     pristine = read_metrics(export)
-    first = report.load(metrics_dir=export)
+    first = reports.load(metrics_dir=export)
     school = first.schools["school_id"].iloc[0]
     # a notebook that changes everything it can reach
     first.achievement["n_tested"] = 0
@@ -94,7 +95,7 @@ def test_what_one_report_does_to_its_metrics_never_reaches_the_next(export, coun
     with pytest.raises(ValueError):  # the data under a frame is read-only
         first.pd["n_instructional_staff"].to_numpy()[0] = 99
 
-    second = report.load(metrics_dir=export)
+    second = reports.load(metrics_dir=export)
     assert len(counted) == 1  # the same cached export...
     assert_same_metrics(second, pristine)  # ...untouched by the first report
     for name in Metrics.__dataclass_fields__:
@@ -104,12 +105,12 @@ def test_what_one_report_does_to_its_metrics_never_reaches_the_next(export, coun
 def test_a_school_report_is_the_same_after_another_school_ran(export, counted):
     fresh = read_metrics(export)
     schools = fresh.schools["school_id"].tolist()
-    year = report.resolve_year(fresh, schools[1], "")
+    year = reports.resolve_year(fresh, schools[1], "")
 
-    before = report.load(metrics_dir=export)
-    report.achievement(before, schools[0], year)._repr_html_()
+    before = reports.load(metrics_dir=export)
+    reports.achievement(before, schools[0], year)._repr_html_()
     before.achievement["pct_proficient"] = 100.0  # and a careless notebook
 
-    after = report.load(metrics_dir=export)
-    for build in (report.overview, report.achievement, report.scorecard, report.learning):
+    after = reports.load(metrics_dir=export)
+    for build in (reports.overview, reports.achievement, reports.scorecard, reports.learning):
         assert build(after, schools[1], year).to_html() == build(fresh, schools[1], year).to_html()

@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from bltanalytics import present, report
+from bltanalytics import present, reports
 from bltanalytics.achievement import ALL_GRADES, DIMENSIONS
 from bltanalytics.district import load_district
 from bltanalytics.metrics import compute_metrics, write_metrics
+from bltanalytics.reports import district as district_sections
+from bltanalytics.reports import school, source
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks" / "reports"
 SCHOOL = NOTEBOOKS / "school_report.ipynb"
@@ -38,7 +40,7 @@ def test_notebook_is_thin_and_committed_without_outputs(path):
     assert all(not c.outputs and c.execution_count is None for c in code)
     assert not any(FORBIDDEN_CODE.search(c.source) for c in code)
     # every section cell is a single library call
-    calls = [c.source for c in code if c.source.startswith("report.")]
+    calls = [c.source for c in code if c.source.startswith("reports.")]
     assert calls and all("\n" not in c for c in calls)
     # headings in order: one "#" title first, then "##" sections only
     headings = [
@@ -79,9 +81,9 @@ def test_school_report_parameters_are_typed_and_commented():
 
 
 def test_default_school_is_in_the_bundled_sample():
-    if not report._has_tables(report.SAMPLE_DIR):
+    if not source.has_tables(reports.SAMPLE_DIR):
         pytest.skip("data/sample is not in this checkout")
-    schools = load_district(report.SAMPLE_DIR).tables["schools"]
+    schools = load_district(reports.SAMPLE_DIR).tables["schools"]
     assert "0101" in schools["school_id"].tolist()
 
 
@@ -90,9 +92,9 @@ def test_default_school_is_in_the_bundled_sample():
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    if not report._has_tables(report.SAMPLE_DIR):
+    if not source.has_tables(reports.SAMPLE_DIR):
         pytest.skip("data/sample is not in this checkout")
-    district = load_district(report.SAMPLE_DIR)
+    district = load_district(reports.SAMPLE_DIR)
     metrics = compute_metrics(district)
     export = tmp_path_factory.mktemp("metrics")
     write_metrics(metrics, export)
@@ -151,7 +153,7 @@ def _table(soup: BeautifulSoup, key: str) -> pd.DataFrame:
 
 
 def _expected_achievement(metrics, school_id: str) -> pd.DataFrame:
-    year = report.resolve_year(metrics, school_id, "")
+    year = reports.resolve_year(metrics, school_id, "")
     a = metrics.achievement
     mine = a[
         (a["school_id"] == school_id) & (a["school_year"] == year) & (a["grade"] == ALL_GRADES)
@@ -175,8 +177,7 @@ def test_school_report_shows_the_metrics_figures(sample, executed):
             tested = rows["n_tested"].astype("Int64").astype("str").where(~suppressed, "*")
             assert shown["Tested"].tolist() == tested.tolist()
             assert (
-                shown["Dimension"].tolist()
-                == present.dimension_labels(rows["dimension"]).tolist()
+                shown["Dimension"].tolist() == present.dimension_labels(rows["dimension"]).tolist()
             )
             gaps = shown["Gap to All Students (points)"]
             groups = (rows["dimension"] != "all").to_numpy()
@@ -217,7 +218,7 @@ def test_district_summary_shows_every_school(sample, executed):
         label = f"{row['school_name']} ({row['school_id']})"
         assert shown.loc[label, row["subject"]] == row["display"]
     board = _table(soup, "district-rubric-1").set_index("Indicator")
-    assert board.shape == (25, min(len(metrics.schools), report.SCHOOLS_PER_GRID))
+    assert board.shape == (25, min(len(metrics.schools), district_sections.SCHOOLS_PER_GRID))
 
 
 @pytest.mark.slow
@@ -236,7 +237,7 @@ def test_no_output_contains_a_student_identifier(sample, executed):
         metrics.schools["school_name"].tolist()
         + metrics.cycles["focus"].dropna().tolist()
         + metrics.cycles["strategy"].dropna().tolist()
-        + [Path(report.__file__).read_text(encoding="utf-8")]
+        + [*(Path(m.__file__).read_text(encoding="utf-8") for m in (school, district_sections))]
         + [(NOTEBOOKS / n).read_text(encoding="utf-8") for n in ("school_report.py",)]
     )
     names = {n for n in set(first) | set(last) if not re.search(rf"\b{re.escape(n)}\b", legit)}

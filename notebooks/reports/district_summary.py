@@ -23,7 +23,7 @@
 # every section.
 
 # %%
-from bltanalytics import report
+from bltanalytics import reports
 
 # %% tags=["parameters"]
 school_year: str = ""  # empty: the latest year with data
@@ -32,41 +32,41 @@ metrics_dir: str = ""  # metrics export to read instead of recomputing (the batc
 min_n: int = 10  # smallest student group whose figures are shown (used when computing)
 
 # %%
-metrics = report.load(data_dir, metrics_dir, min_n)
-year = report.resolve_year(metrics, "", school_year)
+metrics = reports.load(data_dir, metrics_dir, min_n)
+year = reports.resolve_year(metrics, "", school_year)
 
 # %% [markdown]
 # ## Schools at a glance
 
 # %%
-report.district_overview(metrics, year)
+reports.district_overview(metrics, year)
 
 # %% [markdown]
 # ## Rubric status by school
 
 # %%
-report.district_scorecard(metrics, year)
+reports.district_scorecard(metrics, year)
 
 # %% [markdown]
 # ## Achievement by school
 
 # %%
-report.district_achievement(metrics, year)
+reports.district_achievement(metrics, year)
 
 # %% [markdown]
 # ## Largest gaps by school
 
 # %%
-report.district_gaps(metrics, year)
+reports.district_gaps(metrics, year)
 
 # %% [markdown]
 # ## Professional-learning participation by school
 
 # %%
-report.district_learning(metrics, year)
+reports.district_learning(metrics, year)
 
 # %% [markdown]
 # ## Data-quality notes by school
 
 # %%
-report.district_data_quality(metrics)
+reports.district_data_quality(metrics)

@@ -23,7 +23,7 @@
 # to protect students' privacy. `docs/report_contents.md` explains every section.
 
 # %%
-from bltanalytics import report
+from bltanalytics import reports
 
 # %% tags=["parameters"]
 school_id: str = "0101"  # school to report on (ids are text: "0101")
@@ -33,53 +33,53 @@ metrics_dir: str = ""  # metrics export to read instead of recomputing (the batc
 min_n: int = 10  # smallest student group whose figures are shown (used when computing)
 
 # %%
-metrics = report.load(data_dir, metrics_dir, min_n)
-year = report.resolve_year(metrics, school_id, school_year)
+metrics = reports.load(data_dir, metrics_dir, min_n)
+year = reports.resolve_year(metrics, school_id, school_year)
 
 # %% [markdown]
 # ## Overview
 
 # %%
-report.overview(metrics, school_id, year)
+reports.overview(metrics, school_id, year)
 
 # %% [markdown]
 # ## Achievement by student group
 
 # %%
-report.achievement(metrics, school_id, year)
+reports.achievement(metrics, school_id, year)
 
 # %% [markdown]
 # ## Trend across terms and years
 
 # %%
-report.trend(metrics, school_id, year)
+reports.trend(metrics, school_id, year)
 
 # %% [markdown]
 # ## Teacher-team five-step cycles
 
 # %%
-report.team_cycles(metrics, school_id, year)
+reports.team_cycles(metrics, school_id, year)
 
 # %% [markdown]
 # ## Rubric scorecard
 
 # %%
-report.scorecard(metrics, school_id, year)
+reports.scorecard(metrics, school_id, year)
 
 # %% [markdown]
 # ## Walk-throughs and fidelity
 
 # %%
-report.walkthroughs(metrics, school_id, year)
+reports.walkthroughs(metrics, school_id, year)
 
 # %% [markdown]
 # ## Professional learning
 
 # %%
-report.learning(metrics, school_id, year)
+reports.learning(metrics, school_id, year)
 
 # %% [markdown]
 # ## Data-quality notes
 
 # %%
-report.data_quality(metrics, school_id)
+reports.data_quality(metrics, school_id)

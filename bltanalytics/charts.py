@@ -193,8 +193,8 @@ def status_board(rubric: pd.DataFrame, *, title: str, row: str = "school_label")
             alt.Tooltip(f"{row}:N", title="school"),
             alt.Tooltip("indicator_id:N", title="indicator"),
             alt.Tooltip("status_word:N", title="status"),
-            alt.Tooltip("value:Q", format=".2f"),
-            alt.Tooltip("threshold:Q", format=".2f"),
+            alt.Tooltip("value:Q", format=".0f", title="percent"),
+            alt.Tooltip("threshold:Q", format=".0f", title="goal"),
         ],
     )
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
@@ -224,13 +224,19 @@ def _legend_words() -> str:
 
 def indicator_values(rubric: pd.DataFrame, *, title: str) -> alt.Chart:
     """One school-year's indicators: value as a bar, threshold as a tick, status as a word."""
-    frame = _with_status_words(rubric).assign(
-        label=lambda f: f["indicator_id"] + "  " + f["status_word"]
+    frame = _with_status_words(rubric)[["indicator_id", "status", "status_word"]].assign(
+        value=rubric["value"].astype("float64") * 100,
+        threshold=rubric["threshold"].astype("float64") * 100,
     )
     order = frame["indicator_id"].tolist()
     base = alt.Chart(frame).encode(y=alt.Y("indicator_id:N", sort=order, title=None))
     bars = base.mark_bar().encode(
-        x=alt.X("value:Q", title="Value (share, 1 = 100%)", scale=alt.Scale(domain=[0, 1])),
+        x=alt.X(
+            "value:Q",
+            title="Percent",
+            scale=alt.Scale(domain=[0, 100]),
+            axis=alt.Axis(values=[0, 25, 50, 75, 100]),
+        ),
         color=alt.Color(
             "status:N",
             scale=_status_scale(),
@@ -240,14 +246,14 @@ def indicator_values(rubric: pd.DataFrame, *, title: str) -> alt.Chart:
         tooltip=[
             "indicator_id:N",
             "status_word:N",
-            alt.Tooltip("value:Q", format=".2f"),
-            alt.Tooltip("threshold:Q", format=".2f"),
+            alt.Tooltip("value:Q", format=".0f", title="percent"),
+            alt.Tooltip("threshold:Q", format=".0f", title="goal"),
         ],
     )
     ticks = base.mark_tick(color="black", thickness=3, size=22).encode(x="threshold:Q")
     words = base.mark_text(align="left", dx=6).encode(x=alt.value(520), text="status_word:N")
     text = "; ".join(
-        f"{i}: {w}" + (f" ({v:.0%} vs {t:.0%})" if pd.notna(v) else "")
+        f"{i}: {w}" + (f" ({v:.0f}% vs {t:.0f}%)" if pd.notna(v) else "")
         for i, w, v, t in zip(
             frame["indicator_id"],
             frame["status_word"],

@@ -236,4 +236,12 @@ def test_rubric_value_goal_and_status_words():
     ]
     assert present.goal_text(card).tolist() == ["yes", "75%", "rating 2+", "75%"]
     assert present.status_words(card["status"]).tolist() == ["met", "met", "met", "no data"]
-    assert present.indicator_names(card["indicator_id"]).str.len().gt(10).all()
+    assert present.indicator_texts(card["indicator_id"]).str.len().gt(10).all()
+
+
+def test_every_rubric_indicator_has_a_short_name():
+    from bltanalytics.rubric import load_rubric
+
+    ids = [i.id for i in load_rubric().indicators]
+    assert set(ids) == set(present.LABELS.indicators)
+    assert present.indicator_labels(pd.Series(ids)).str.contains(" ").all()

@@ -45,7 +45,9 @@ from bltanalytics.present.order import (
 )
 from bltanalytics.present.rubric import (
     goal_text,
-    indicator_names,
+    indicator_labels,
+    indicator_texts,
+    met_of_judged,
     rating_words,
     short_value_text,
     value_text,
@@ -84,7 +86,9 @@ __all__ = [
     "group_phrase",
     "group_phrases",
     "group_table",
-    "indicator_names",
+    "indicator_labels",
+    "met_of_judged",
+    "indicator_texts",
     "interval",
     "is_coded",
     "join_words",

@@ -31,6 +31,7 @@ SECTIONS = (
     "group_phrases",
     "formats",
     "characteristics",
+    "indicators",
     "rule_units",
     "ratings",
     "statuses",
@@ -74,6 +75,7 @@ class Labels:
     group_phrases: MappingProxyType
     formats: MappingProxyType
     characteristics: MappingProxyType
+    indicators: MappingProxyType
     rule_units: MappingProxyType
     ratings: MappingProxyType
     statuses: MappingProxyType

@@ -69,11 +69,55 @@ def short_value_text(kind: pd.Series, value: pd.Series) -> pd.Series:
     return text.where(value.notna(), "").astype("str")
 
 
+#: statuses that judge an indicator (the others: too few records, or nothing to count)
+JUDGED = ("met", "approaching", "not_met")
+
+
+def met_of_judged(card: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Indicators met out of those that could be judged, per ``by`` group, in words.
+
+    Indicators with too few records or no data are counted apart, never as not met:
+    ``7 of 18 met (7 cannot be judged)``. Columns: ``by``, ``n_met``, ``n_judged``,
+    ``n_unjudged``, ``share_met`` (of judged; empty when none is judged) and ``text``.
+
+    >>> card = pd.DataFrame({"school_id": "A", "status": ["met", "not_met", "no_data"]})
+    >>> met_of_judged(card, ["school_id"])[["n_met", "n_judged", "text"]].values.tolist()
+    [[1, 2, '1 of 2 met (1 cannot be judged)']]
+    """
+    status = card["status"].astype("str")
+    counts = (
+        card[by]
+        .assign(
+            n_met=(status == "met").to_numpy(dtype=int),
+            n_judged=status.isin(JUDGED).to_numpy(dtype=int),
+            n_unjudged=(~status.isin(JUDGED)).to_numpy(dtype=int),
+        )
+        .groupby(by, sort=False)
+        .sum()
+        .reset_index()
+    )
+    text = counts["n_met"].astype("str") + " of " + counts["n_judged"].astype("str") + " met"
+    apart = " (" + counts["n_unjudged"].astype("str") + " cannot be judged)"
+    text = text + apart.where(counts["n_unjudged"] > 0, "")
+    share = counts["n_met"] / counts["n_judged"].where(counts["n_judged"] > 0)
+    return counts.assign(share_met=share.astype("float64"), text=text.astype("str"))
+
+
 def rating_words(rating: pd.Series) -> pd.Series:
     """``2`` -> ``acceptable`` (empty for a missing or unknown rating)."""
     return rating.map(dict(LABELS.ratings)).fillna("").astype("str")
 
 
-def indicator_names(indicator_id: pd.Series, spec: RubricSpec | None = None) -> pd.Series:
-    """What each indicator looks for, in words (its text in rubric.yaml)."""
+def indicator_texts(indicator_id: pd.Series, spec: RubricSpec | None = None) -> pd.Series:
+    """What each indicator looks for, in a sentence (its text in rubric.yaml)."""
     return _by_indicator(pd.DataFrame({"indicator_id": indicator_id}), spec, "text").fillna("")
+
+
+def indicator_labels(indicator_id: pd.Series) -> pd.Series:
+    """Each indicator's code with its short name: ``C2.coaching_support Coaching prepares staff``.
+
+    >>> indicator_labels(pd.Series(["C1.teams", "X9.new"])).tolist()
+    ['C1.teams BLT and teacher teams in place', 'X9.new']
+    """
+    names = indicator_id.map(dict(LABELS.indicators))
+    return (indicator_id + " " + names).fillna(indicator_id).astype("str")

@@ -46,28 +46,30 @@ def district_overview(metrics: Metrics, school_year: str) -> Section:
         .sum()
     )
     card = metrics.rubric[metrics.rubric["school_year"] == school_year]
-    met = card.assign(met=card["status"] == "met").groupby("school_id")["met"].agg(["sum", "size"])
+    met = present.met_of_judged(card, ["school_id"]).set_index("school_id")
     s = metrics.schools.merge(labels, on="school_id")
     n_students = s["school_id"].map(enrolled).fillna(0).astype("int64")
-    n_met = s["school_id"].map(met["sum"]).astype("Int64")
-    n_ind = s["school_id"].map(met["size"]).astype("Int64")
+    share = s["school_id"].map(met["share_met"]).astype("float64")
     table = pd.DataFrame(
         {
             "School": s["school_label"].to_numpy(),
             "Level": s["level"].fillna("not given").astype("str").to_numpy(),
             "Students": n_students.map("{:,}".format).to_numpy(),
-            "Rubric indicators met": (n_met.astype("str") + " of " + n_ind.astype("str"))
+            "Rubric indicators met (of those that can be judged)": s["school_id"]
+            .map(met["text"])
             .fillna("no data")
+            .astype("str")
             .to_numpy(),
         }
     )
     reading = (
         f"In {school_year} the district has {len(s)} schools and {int(n_students.sum()):,} students"
     )
-    if n_met.notna().any():
+    if share.notna().any():
         reading += (
-            f"; rubric indicators met range from {int(n_met.min())} to {int(n_met.max())} "
-            f"of {int(n_ind.max())}"
+            "; of the rubric indicators that can be judged, schools meet from "
+            f"{percent(pd.Series([share.min()])).iloc[0]} to "
+            f"{percent(pd.Series([share.max()])).iloc[0]}"
         )
     reading += "."
     return Section(

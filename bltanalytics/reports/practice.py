@@ -55,13 +55,16 @@ def scorecard(metrics: Metrics, school_id: str, school_year: str) -> Section:
     )
     years = sorted(mine["school_year"].unique().tolist())
     grid = charts.status_grid(
-        mine,
+        mine.assign(indicator_id=present.indicator_labels(mine["indicator_id"])),
         title=f"Rubric status by indicator, {years[0]} to {years[-1]}"
         if len(years) > 1
         else f"Rubric status by indicator, {school_year}",
         column="school_year",
     )
-    words = mine.assign(word=mine["status"].map(LABELS.statuses).astype("str"))
+    words = mine.assign(
+        word=present.status_words(mine["status"]),
+        indicator_id=present.indicator_labels(mine["indicator_id"]),
+    )
     grid_table = (
         words.pivot_table(
             index="indicator_id", columns="school_year", values="word", aggfunc="first", sort=False

@@ -98,9 +98,9 @@ def overview(metrics: Metrics, school_id: str, school_year: str) -> Section:
         (metrics.rubric["school_id"] == school_id) & (metrics.rubric["school_year"] == school_year)
     ]
     if len(card):
-        met = int((card["status"] == "met").sum())
-        rows.append(("Rubric indicators met", f"{met} of {len(card)}"))
-        results += f"; {met} of {len(card)} rubric indicators met"
+        met = present.met_of_judged(card, ["school_id"]).iloc[0]
+        rows.append(("Rubric indicators met (of those that can be judged)", met["text"]))
+        results += f"; {met['n_met']} of {met['n_judged']} rubric indicators that can be judged met"
     p = metrics.pd[
         (metrics.pd["school_id"] == school_id) & (metrics.pd["school_year"] == school_year)
     ]

@@ -494,7 +494,8 @@ def test_overview_names_the_school_and_its_figures(metrics):
     section = reports.overview(metrics, "0101", "2025-26")
     assert section.reading == (
         "Oak <Elementary> (0101), an elementary school, had 40 students in grades 3-4 in 2025-26; "
-        "All Students proficient in Spring: ELA 60% and Math ≤5%; 3 of 4 rubric indicators that can be judged met."
+        "All Students proficient in Spring: ELA 60% and Math ≤5%; "
+        "3 of 4 rubric indicators that can be judged met."
     )
 
 

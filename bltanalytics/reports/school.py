@@ -294,6 +294,15 @@ def trend(metrics: Metrics, school_id: str, school_year: str) -> Section:
         "direction rather than small differences.",
         present.suppression_note(metrics.config),
     ]
+    groups = a[
+        (a["school_id"] == school_id)
+        & (a["school_year"] <= school_year)
+        & (a["grade"] == ALL_GRADES)
+    ]
+    parts = tuple(
+        _group_trend_part(groups[groups["subject"] == subject], subject, metrics.config)
+        for subject in present.ordered(groups["subject"], "subject")
+    )
     return Section(
         title=title,
         reading=reading,
@@ -301,7 +310,67 @@ def trend(metrics: Metrics, school_id: str, school_year: str) -> Section:
         table=table,
         caption=f"{title} (All Students, all grades)",
         notes=tuple(notes),
+        parts=tuple(p for p in parts if p is not None),
         key="trend",
+    )
+
+
+def _group_trend_part(rows: pd.DataFrame, subject: str, config) -> Section | None:
+    """One subject's groups over every term: the figures as shown, and the change from the
+    first term to the last as the range it must lie in (``*`` where either end is hidden).
+
+    Only groups the school can publish at least once are listed; a group hidden every term
+    would add nothing but asterisks."""
+    rows = rows[rows["dimension"] != "all"]
+    shown = rows.groupby(["dimension", "group"], sort=False)["suppressed"].transform("all")
+    rows = rows[~shown.to_numpy(dtype=bool)]
+    if rows.empty:
+        return None
+    rows = rows.assign(
+        period=rows["term"] + " " + rows["school_year"],
+        _t=present.rank(rows["term"], "term"),
+        _d=present.rank(rows["dimension"], "dimension"),
+    ).sort_values(["school_year", "_t"], kind="stable")
+    periods = rows["period"].drop_duplicates().tolist()
+    view = rows.assign(
+        dimension_label=present.dimension_labels(rows["dimension"]),
+        group_label=present.group_labels(rows["dimension"], rows["group"]),
+    ).sort_values(["_d"], kind="stable")
+    wide = view.pivot_table(
+        index=["_d", "dimension_label", "group_label"],
+        columns="period",
+        values="display",
+        aggfunc="first",
+        sort=False,
+    ).reindex(columns=periods)
+    first = view.drop_duplicates(["dimension", "group"], keep="first")
+    last = view.drop_duplicates(["dimension", "group"], keep="last")
+    change, _ = present.difference(
+        first["pct_proficient"].reset_index(drop=True),
+        first["display"].reset_index(drop=True),
+        last["pct_proficient"].reset_index(drop=True),
+        last["display"].reset_index(drop=True),
+    )
+    one_term = first["period"].to_numpy() == last["period"].to_numpy()
+    change = change.where(change != "", SUPPRESSED_MARK).where(~one_term, "")
+    table = wide.fillna("no test").reset_index().drop(columns="_d")
+    table = table.rename(columns={"dimension_label": "Dimension", "group_label": "Group"})
+    table.columns.name = None
+    table[f"Change, {periods[0]} to {periods[-1]} (points)"] = change.to_numpy()
+    n_groups = len(table)
+    return Section(
+        title=f"{subject}: student groups",
+        reading=(
+            f"In {subject}, {n_groups} student groups can be published at least once between "
+            f"{periods[0]} and {periods[-1]} (all grades)."
+        ),
+        table=table,
+        caption=f"{subject}: percent proficient by student group and term, all grades",
+        notes=(
+            "Change: the last term shown minus the first, in percentage points; a range where "
+            "either end is top- or bottom-coded, * where either end is hidden.",
+        ),
+        key=f"trend-groups-{subject}",
     )
 
 

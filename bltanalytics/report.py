@@ -42,10 +42,10 @@ import pandas as pd
 
 from bltanalytics import __version__, charts
 from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS, DIMENSIONS, NOT_REPORTED, TERM_ORDER
-from bltanalytics.cleaning import school_year_text
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.learning import FORMAT_STAGES, PD_FORMATS
+from bltanalytics.load import school_year_text
 from bltanalytics.metrics import Metrics, compute_metrics, read_metrics
 from bltanalytics.rubric import load_rubric
 from bltanalytics.suppression import SUPPRESSED_MARK, display_labels
@@ -405,7 +405,7 @@ def load(
     """
     if str(metrics_dir):
         return _read_metrics_cached(Path(metrics_dir))
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
 
     folder = Path(data_dir) if str(data_dir) else sample_dir()
     config = Config() if min_n is None else Config(min_n=_whole(min_n, "min_n"))

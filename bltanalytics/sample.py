@@ -48,8 +48,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
-from bltanalytics.contract import DEMOGRAPHIC_FLAGS, SURVEY_ITEMS, TABLES
-from bltanalytics.vocabulary import canonical_values
+from bltanalytics.load import DEMOGRAPHIC_FLAGS, SURVEY_ITEMS, TABLES, canonical_values
 
 __all__ = [
     "FILE_FORMATS",

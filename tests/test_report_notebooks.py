@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 
 from bltanalytics import charts, report
 from bltanalytics.achievement import ALL_GRADES, DIMENSIONS
-from bltanalytics.district import load_district
+from bltanalytics.load import load_district
 from bltanalytics.metrics import compute_metrics, write_metrics
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks" / "reports"

@@ -1,8 +1,8 @@
 """Normalize one raw table to its cleaned shape, accounting for every row.
 
-Each contract column has a *kind* (see :mod:`bltanalytics.contract`); its normalizer runs once
-per **distinct** raw value (``pd.factorize``), never once per row, so a column of 8,000,000
-assessment rows with a few dozen distinct spellings costs a few dozen Python calls.
+Each column is normalized by its kind (:mod:`bltanalytics.load.normalize`); this module decides
+what happens to each row, checks references between tables, finds duplicates and derives the
+columns computed from others (performance levels: :mod:`bltanalytics.load.levels`).
 
 Every row ends up in exactly one place:
 
@@ -26,8 +26,6 @@ so ``rows_read == len(frame) + rows_dropped`` always holds.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,40 +33,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bltanalytics.contract import (
-    DATED,
-    STUDENT_PRIVATE_COLUMNS,
-    SURVEY_ITEMS,
-    TABLES,
-    Column,
-    TableSpec,
-)
 from bltanalytics.errors import DistrictFolderError
-from bltanalytics.mapping import Mapping
-from bltanalytics.vocabulary import lookup, match_key
+from bltanalytics.load.contract import DATED, TABLES, TableSpec
+from bltanalytics.load.levels import score_assessments
+from bltanalytics.load.mapping import Mapping
+from bltanalytics.load.normalize import (
+    BAD,
+    BLANK,
+    RANGE,
+    UNKNOWN,
+    group_codes,
+    normalize_with_codes,
+    school_year_of,
+)
+from bltanalytics.load.quarantine import (
+    REFERENCE_REASON,
+    STATUS_REASON,
+    Ledger,
+)
+from bltanalytics.load.vocabulary import match_key
 
-# status of a normalized value
-OK, BLANK, BAD, RANGE, UNKNOWN = 0, 1, 2, 3, 4
-_REASON = {BAD: "bad_value", RANGE: "out_of_range", UNKNOWN: "bad_value"}
-NOT_REPORTED = "Not reported"
-WITHHELD = "(withheld: student identifier)"
-QUARANTINE_COLUMNS = [
-    "table",
-    "file",
-    "source_row",
-    "action",
-    "reason",
-    "column",
-    "value",
-    "school_id",
-]
-_REFERENCE_REASON = {
-    "schools": "unknown_school",
-    "teams": "unknown_team",
-    "team_cycles": "unknown_cycle",
-    "staff": "unknown_staff",
-    "rubric": "unknown_indicator",
-}
+#: roles whose staff are instructional when the file does not say
 INSTRUCTIONAL_ROLES = ("teacher", "coach", "specialist")
 
 
@@ -138,404 +123,6 @@ class References:
         raise KeyError(table)
 
 
-# --------------------------------------------------------------------------- normalizers
-# Each takes the distinct raw values (stripped, non-blank) of one column and returns
-# (values, statuses) aligned with them. Values are Python objects; the column's dtype is
-# applied afterwards.
-
-_SCHOOL_YEAR = re.compile(r"^(?:sy\s*)?(\d{4})(?:\s*[-/\u2013]\s*(\d{4}|\d{2}))?(?:\s*sy)?$", re.I)
-_GRADE_WORDS = re.compile(r"\b(grade|grd|gr)\b")
-_GRADE_NUMBER = re.compile(r"^0*(\d{1,2})(st|nd|rd|th)?$")
-_KINDERGARTEN = {"k", "kg", "0k", "00", "0", "kindergarten", "kinder", "kdg", "ki"}
-_PRE_K = {"pk", "pre k", "prek", "pre kindergarten", "prekindergarten", "pre kinder", "p"}
-_NUMBER_JUNK = re.compile(r"[,%\s]")
-
-
-def school_year_text(value: str):
-    """``'2025-2026'``, ``'2026'``, ``'SY2025-26'`` -> ``'2025-26'``; None when not a year.
-
-    >>> [school_year_text(v) for v in ["2025-26", "2025-2026", "2026", "2025-27"]]
-    ['2025-26', '2025-26', '2025-26', None]
-    """
-    m = _SCHOOL_YEAR.match(value.strip())
-    if not m:
-        return None
-    first, second = int(m.group(1)), m.group(2)
-    if second is None:
-        start = first - 1  # a single year names the spring the school year ends in
-    else:
-        end = int(second)
-        start = first
-        if (len(second) == 2 and end != (first + 1) % 100) or (
-            len(second) == 4 and end != first + 1
-        ):
-            return None
-    if not 1900 <= start <= 2200:
-        return None
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-def grade_text(value: str):
-    """Canonical grade (``PK``, ``K``, ``1``..``12``) or None.
-
-    >>> [grade_text(v) for v in ["KG", "03", "Grade 3", "3rd", "12th grade", "13"]]
-    ['K', '3', '3', '3', '12', None]
-    """
-    key = _GRADE_WORDS.sub(" ", match_key(value)).strip()
-    key = " ".join(key.split())
-    if key in _KINDERGARTEN:
-        return "K"
-    if key in _PRE_K:
-        return "PK"
-    m = _GRADE_NUMBER.match(key.replace(" ", ""))
-    if m and 1 <= int(m.group(1)) <= 12:
-        return str(int(m.group(1)))
-    return None
-
-
-def _translate(values: list[str], value_map: dict[str, str]) -> list[str]:
-    if not value_map:
-        return values
-    return [value_map.get(match_key(v), v) for v in values]
-
-
-def _by_function(fn: Callable[[str], object]):
-    def normalize(values, column, value_map):
-        out = [fn(v) for v in _translate(values, value_map)]
-        return out, [OK if v is not None else BAD for v in out]
-
-    return normalize
-
-
-def _norm_vocabulary(values, column: Column, value_map):
-    table = lookup(column.vocabulary)
-    out = [table.get(match_key(v)) for v in _translate(values, value_map)]
-    return out, [OK if v is not None else UNKNOWN for v in out]
-
-
-_NOT_REPORTED_KEYS = {
-    match_key(v)
-    for v in (
-        NOT_REPORTED,
-        "unknown",
-        "u",
-        "declined",
-        "decline to state",
-        "not specified",
-        "prefer not to say",
-        "refused",
-    )
-}
-
-
-def _norm_demographic(values, column: Column, value_map):
-    out, status = _norm_vocabulary(values, column, value_map)
-    said_not_reported = [match_key(v) in _NOT_REPORTED_KEYS for v in _translate(values, value_map)]
-    status = [OK if said else s for s, said in zip(status, said_not_reported, strict=True)]
-    return [v if v is not None else NOT_REPORTED for v in out], status
-
-
-def _norm_demographic_flag(values, column, value_map):
-    flags = lookup("flags")
-    out, status = [], []
-    for v in _translate(values, value_map):
-        key = match_key(v)
-        if key in flags:
-            out.append("Yes" if flags[key] else "No")
-            status.append(OK)
-        elif key in _NOT_REPORTED_KEYS:
-            out.append(NOT_REPORTED)
-            status.append(OK)
-        else:
-            out.append(NOT_REPORTED)
-            status.append(UNKNOWN)
-    return out, status
-
-
-def _norm_flag(values, column, value_map):
-    flags = lookup("flags")
-    out = [flags.get(match_key(v)) for v in _translate(values, value_map)]
-    return out, [OK if v is not None else BAD for v in out]
-
-
-def _norm_survey_item(values, column, value_map):
-    answers = lookup("survey_answers")
-    out, status = [], []
-    for v in _translate(values, value_map):
-        key = match_key(v)
-        if key in answers:
-            out.append(answers[key])
-            status.append(OK)
-            continue
-        number = pd.to_numeric(key.replace(" ", "."), errors="coerce")
-        if pd.notna(number) and float(number).is_integer() and 1 <= number <= 4:
-            out.append(number >= 3)
-            status.append(OK)
-        else:
-            out.append(None)
-            status.append(RANGE if pd.notna(number) else BAD)
-    return out, status
-
-
-def _numbers(values, value_map) -> pd.Series:
-    text = pd.Series(_translate(values, value_map), dtype="str").str.replace(
-        _NUMBER_JUNK, "", regex=True
-    )
-    return pd.to_numeric(text, errors="coerce").astype("float64")
-
-
-def _range_status(numbers: pd.Series, column: Column) -> np.ndarray:
-    status = np.where(numbers.notna() & np.isfinite(numbers), OK, BAD)
-    if column.low is not None:
-        status = np.where((status == OK) & (numbers < column.low), RANGE, status)
-    if column.high is not None:
-        status = np.where((status == OK) & (numbers > column.high), RANGE, status)
-    return status
-
-
-def _norm_number(values, column, value_map):
-    numbers = _numbers(values, value_map)
-    return numbers.to_numpy(), _range_status(numbers, column)
-
-
-def _norm_integer(values, column, value_map):
-    numbers = _numbers(values, value_map)
-    status = _range_status(numbers, column)
-    status = np.where((status == OK) & (numbers % 1 != 0), BAD, status)
-    return numbers.to_numpy(), status
-
-
-def _norm_date(values, column, value_map):
-    text = pd.Series(_translate(values, value_map), dtype="str").str.strip()
-    iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    us = pd.to_datetime(text, format="%m/%d/%Y", errors="coerce")
-    us_short = pd.to_datetime(text, format="%m/%d/%y", errors="coerce")
-    dates = iso.fillna(us).fillna(us_short)
-    dates = dates.where((dates.dt.year >= 1900) & (dates.dt.year <= 2200))
-    return dates.to_numpy(), np.where(dates.notna(), OK, BAD)
-
-
-_WINDOW = re.compile(
-    r"^(?P<year>(?:sy\s*)?\d{4}(?:\s*[-/\u2013]\s*\d{2,4})?)\s*(?P<term>[a-z][a-z \-]*)$"
-    r"|^(?P<term2>[a-z][a-z \-]*?)\s*(?P<year2>(?:sy\s*)?\d{4}(?:\s*[-/\u2013]\s*\d{2,4})?)$",
-    re.I,
-)
-
-
-def survey_window_parts(value: str):
-    """``'2025-26 Fall'`` (or ``'Fall 2025-2026'``) -> ``('2025-26', 'Fall')``; None if unparseable.
-
-    >>> survey_window_parts("Spring 2026")
-    ('2025-26', 'Spring')
-    """
-    m = _WINDOW.match(value.strip())
-    if not m:
-        return None
-    year = school_year_text(m.group("year") or m.group("year2"))
-    term = lookup("term").get(match_key(m.group("term") or m.group("term2")))
-    return (year, term) if year and term else None
-
-
-def _norm_survey_window(values, column, value_map):
-    parts = [survey_window_parts(v) for v in _translate(values, value_map)]
-    out = [f"{p[0]} {p[1]}" if p else None for p in parts]
-    return out, [OK if p else BAD for p in parts]
-
-
-def _norm_text(values, column, value_map):
-    out = _translate(values, value_map)
-    return out, [OK] * len(out)
-
-
-NORMALIZERS = {
-    "id": _norm_text,
-    "text": _norm_text,
-    "school_year": _by_function(school_year_text),
-    "grade": _by_function(grade_text),
-    "enum": _norm_vocabulary,
-    "demographic": _norm_demographic,
-    "demographic_flag": _norm_demographic_flag,
-    "flag": _norm_flag,
-    "integer": _norm_integer,
-    "number": _norm_number,
-    "date": _norm_date,
-    "survey_window": _norm_survey_window,
-    "survey_item": _norm_survey_item,
-}
-_DTYPES = {
-    "flag": "boolean",
-    "survey_item": "boolean",
-    "integer": "Int64",
-    "number": "float64",
-    "date": "datetime64[us]",
-}
-_BLANK_FILL = {"demographic": NOT_REPORTED, "demographic_flag": NOT_REPORTED}
-
-
-def normalize_column(raw: pd.Series, column: Column, value_map: dict[str, str] | None = None):
-    """Normalize one raw text column; return ``(values, status)`` with one status per row.
-
-    Blank cells get status BLANK (and ``Not reported`` for demographics).
-
-    >>> from bltanalytics.contract import TABLES
-    >>> values, status = normalize_column(pd.Series(["Yes", "n", "maybe", None]),
-    ...                                   TABLES["staff"].column("instructional"))
-    >>> values.tolist(), status.tolist()
-    ([True, False, <NA>, <NA>], [0, 0, 2, 1])
-    """
-    values, status, _, _ = _normalize(raw, column, value_map or {})
-    return values, status
-
-
-def _normalize(raw: pd.Series, column: Column, value_map: dict[str, str]):
-    """:func:`normalize_column` plus the integer code of each row's normalized value and the
-    distinct normalized values (``distinct[code]``).
-
-    The codes (equal values, equal codes; blank is -1) let duplicate detection group rows
-    and later layers match ids without hashing the strings again. Free-text columns take a
-    fast path (trim only) and return no codes.
-    """
-    raw = raw.astype("str")
-    dtype = _DTYPES.get(column.kind, "str")
-    if column.kind == "text" and not value_map:
-        values = raw.str.strip()
-        blank = values.eq("").to_numpy(dtype=bool, na_value=False)
-        if blank.any():
-            values = values.mask(blank)
-        status = np.where(values.isna().to_numpy(), BLANK, OK).astype(np.int8)
-        return values, status, None, None
-    codes, uniques = _text_codes(raw)
-    if column.kind == "id" and not value_map:
-        return _normalize_ids(raw, codes, uniques)
-    texts = [u.strip() for u in uniques]
-    n_uniq = len(texts)
-    uniq_status = np.full(n_uniq + 1, BLANK, dtype=np.int8)  # the extra slot: blank cells
-    full: list = [None] * (n_uniq + 1)
-    present = [i for i, t in enumerate(texts) if t]
-    if present:
-        found, found_status = NORMALIZERS[column.kind](
-            [texts[i] for i in present], column, value_map
-        )
-        for i, value, state in zip(present, list(found), list(found_status), strict=True):
-            keep = state == OK or (state == UNKNOWN and column.kind in _BLANK_FILL)
-            full[i] = value if keep else None
-            uniq_status[i] = state
-    uniq_values = (
-        pd.Series(full, dtype=object).astype(dtype)
-        if dtype != "str"
-        else (pd.Series(full, dtype="str"))
-    )
-    if column.kind in _BLANK_FILL:
-        uniq_values = uniq_values.fillna(_BLANK_FILL[column.kind])
-    # codes of one column's distinct values are small: int32 throughout
-    slot = np.where(codes < 0, np.int32(n_uniq), codes)
-    if dtype == "str" and uniq_values.iloc[:n_uniq].tolist() == list(uniques):
-        # already canonical (the usual case in a clean export): keep the column, fill blanks
-        values = raw if column.kind not in _BLANK_FILL else raw.fillna(uniq_values.iat[n_uniq])
-    else:
-        # take on the array, not the Series (a Series take also copies its index), and wrap
-        # it without the copy pandas' constructor makes by default
-        values = pd.Series(uniq_values.array.take(slot), index=raw.index, name=raw.name, copy=False)
-    value_codes, distinct = pd.factorize(uniq_values)
-    return values, uniq_status[slot], value_codes.astype(np.int32)[slot], np.asarray(distinct)
-
-
-def _normalize_ids(raw: pd.Series, codes: np.ndarray, uniques: list[str]):
-    """Ids: trimmed, blank is missing; codes from the column's dictionary encoding."""
-    trimmed = [u.strip() for u in uniques]
-    status = np.where(codes < 0, np.int8(BLANK), np.int8(OK))
-    if trimmed == uniques and "" not in uniques:  # the usual case: nothing to change
-        return raw, status, codes, np.array(uniques, dtype=object)
-    kept = pd.Series([t or None for t in trimmed] + [None], dtype="str")
-    value_codes, distinct = pd.factorize(kept)  # " 0101" and "0101" become one id
-    slot = np.where(codes < 0, np.int32(len(uniques)), codes)
-    row_codes = value_codes.astype(np.int32)[slot]
-    values = pd.Series(kept.array.take(slot), index=raw.index, name=raw.name, copy=False)
-    status = np.where(row_codes < 0, np.int8(BLANK), np.int8(OK))
-    return values, status, row_codes, np.asarray(distinct)
-
-
-def _is_text(values: pd.Series) -> bool:
-    return isinstance(values.dtype, pd.StringDtype)
-
-
-def _text_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes (int32, -1 = missing; possibly a read-only view) and distinct values of a text
-    column, in first-seen order.
-
-    Arrow's dictionary encoding for an Arrow-backed column (no Python objects per row),
-    ``pd.factorize`` otherwise.
-    """
-    array = raw.array
-    if hasattr(array, "__arrow_array__"):
-        arrow = array.__arrow_array__()
-        if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
-            encoded = pc.dictionary_encode(arrow)
-            if isinstance(encoded, pa.ChunkedArray):
-                encoded = encoded.combine_chunks()  # one dictionary for every chunk
-            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-            return codes.astype(np.int32, copy=False), encoded.dictionary.to_pylist()
-    codes, uniques = pd.factorize(raw)
-    return codes.astype(np.int32, copy=False), uniques.tolist()
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def school_year_of(dates: pd.Series) -> pd.Series:
-    """School year (July 1 to June 30) of each date.
-
-    >>> school_year_of(pd.Series(pd.to_datetime(["2026-06-30", "2026-07-01"]))).tolist()
-    ['2025-26', '2026-27']
-    """
-    start = dates.dt.year - (dates.dt.month < 7).astype("Int64")
-    codes, uniques = pd.factorize(start)
-    labels = pd.Series([f"{int(y)}-{(int(y) + 1) % 100:02d}" for y in uniques], dtype="str")
-    out = (
-        labels.take(np.where(codes < 0, 0, codes)).reset_index(drop=True)
-        if len(uniques)
-        else (pd.Series([pd.NA] * len(dates), dtype="str"))
-    )
-    out = out.where(codes >= 0).astype("str")
-    out.index = dates.index
-    return out
-
-
-def group_codes(
-    frame: pd.DataFrame, columns: list[str], known: dict[str, np.ndarray] | None = None
-) -> np.ndarray:
-    """One int64 code per distinct combination of ``columns`` (missing values are a value).
-
-    ``known`` may give ready codes for some columns (from normalization; -1 = missing).
-    Equal combinations get equal codes; the codes are not consecutive.
-
-    >>> f = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 2, 1]})
-    >>> codes = group_codes(f, ["a", "b"])
-    >>> bool(codes[0] == codes[2]) and bool(codes[0] != codes[1])
-    True
-    """
-    known = known or {}
-    combined = np.zeros(len(frame), dtype=np.int64)
-    span = 1
-    for name in columns:
-        if name in known:
-            codes = known[name] + 1
-            size = int(codes.max()) + 1 if len(codes) else 1
-        else:
-            codes, uniques = _text_codes(frame[name]) if _is_text(frame[name]) else (None, None)
-            if codes is not None:
-                codes = codes + 1  # missing (-1) becomes 0, a value of its own
-            else:
-                codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
-            size = len(uniques) + 1
-        if span * size >= 2**62:  # compress before the product could overflow
-            combined, seen = pd.factorize(combined)
-            combined, span = combined.astype(np.int64), len(seen)
-        combined = combined * size + codes
-        span *= size
-    return combined
-
-
 def _first_of_groups(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Given rows sorted by ``order`` (keys grouped), flag the first row of each key.
 
@@ -554,54 +141,6 @@ def _first_of_groups(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, n
 
 
 # --------------------------------------------------------------------------- the table
-
-
-class _Ledger:
-    """Collects quarantine entries for one table as column arrays (cheap at any size)."""
-
-    def __init__(self, table: str, file: str, frame: pd.DataFrame):
-        self.table, self.file, self.frame = table, file, frame
-        self.parts: list[pd.DataFrame] = []
-
-    def add(self, mask: np.ndarray, action: str, reason: str, column: str, values=None):
-        if not mask.any():
-            return
-        rows = self.frame.loc[mask]
-        if values is None:
-            values = rows[column] if column in rows else pd.Series("", index=rows.index)
-        if column in STUDENT_PRIVATE_COLUMNS:
-            values = pd.Series(WITHHELD, index=rows.index).where(values.notna(), "")
-        school = rows["school_id"] if "school_id" in rows else pd.Series(pd.NA, index=rows.index)
-        self.parts.append(
-            pd.DataFrame(
-                {
-                    "table": self.table,
-                    "file": self.file,
-                    "source_row": rows["source_row"].to_numpy(),
-                    "action": action,
-                    "reason": reason,
-                    "column": column,
-                    "value": pd.Series(values, index=rows.index)
-                    .astype("str")
-                    .fillna("")
-                    .to_numpy(),
-                    "school_id": school.astype("str").to_numpy(),
-                }
-            )
-        )
-
-    def frame_of_issues(self) -> pd.DataFrame:
-        if not self.parts:
-            return empty_quarantine()
-        return pd.concat(self.parts, ignore_index=True).sort_values(
-            ["source_row", "action"], kind="stable", ignore_index=True
-        )
-
-
-def empty_quarantine() -> pd.DataFrame:
-    """A quarantine table with no entries (the right columns and dtypes)."""
-    frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in QUARANTINE_COLUMNS})
-    return frame.astype({"source_row": "int64"})
 
 
 def resolve_columns(
@@ -677,7 +216,7 @@ def clean_table(
     codes: dict[str, np.ndarray] = {}
     distinct: dict[str, np.ndarray] = {}
     for column in spec.columns:
-        values, status, value_codes, value_distinct = _normalize(
+        values, status, value_codes, value_distinct = normalize_with_codes(
             raw_text[column.name], column, mapping.value_map(column.name)
         )
         frame[column.name] = values
@@ -699,7 +238,7 @@ def clean_table(
                         }
                     )
                 )
-    ledger = _Ledger(name, file, frame.assign(**{k: raw_text[k] for k in raw_text}))
+    ledger = Ledger(name, file, frame.assign(**{k: raw_text[k] for k in raw_text}))
     dropped = np.zeros(n, dtype=bool)
 
     def drop(mask: np.ndarray, reason: str, column: str, values=None):
@@ -724,7 +263,7 @@ def clean_table(
         if known is None:
             continue
         unknown = ~_is_in(frame[column], known) & frame[column].notna().to_numpy()
-        drop(unknown, _REFERENCE_REASON[table], column)
+        drop(unknown, REFERENCE_REASON[table], column)
 
     frame = _derive(name, frame, references, codes, supplied=set(chosen.values()))
 
@@ -744,7 +283,7 @@ def clean_table(
         for code in (BAD, RANGE, UNKNOWN):
             mask = (status == code) & ~dropped
             if mask.any():
-                ledger.add(mask, "value_blanked", _REASON[code], column.name)
+                ledger.add(mask, "value_blanked", STATUS_REASON[code], column.name)
 
     used = frame.loc[~dropped].reset_index(drop=True) if dropped.any() else frame
     return CleanResult(
@@ -878,7 +417,7 @@ def _derive(
         # no completed column at all: an activity log lists what staff took part in
         frame = frame.assign(completed=pd.array([True] * len(frame), dtype="boolean"))
     if name == "assessments":
-        frame = _score(frame, references.cut_scores, codes)
+        frame = score_assessments(frame, references.cut_scores, codes)
     return frame
 
 
@@ -889,129 +428,12 @@ def _team_school(team_ids: pd.Series, teams: pd.DataFrame | None) -> pd.Series:
     return team_ids.map(lookup_).astype("str")
 
 
-def place_levels(
-    frame: pd.DataFrame,
-    cut_scores: pd.DataFrame | None,
-    known: dict[str, np.ndarray] | None = None,
-) -> pd.Series:
-    """Performance level from ``cut_scores`` for each row with a scale_score.
-
-    The level is the highest level whose ``min_score`` is at or below the score, for the
-    row's subject and grade; cut scores of the row's school year win over year-less ones.
-    ``known``: ready group codes of school_year, subject and grade (see :func:`group_codes`).
-
-    >>> cuts = pd.DataFrame({"subject": ["Math"] * 3, "grade": ["3"] * 3, "level": [1, 2, 3],
-    ...                      "min_score": [0.0, 400.0, 450.0], "school_year": [pd.NA] * 3})
-    >>> rows = pd.DataFrame({"subject": ["Math", "Math"], "grade": ["3", "3"],
-    ...                      "school_year": ["2025-26"] * 2, "scale_score": [449.0, 450.0]})
-    >>> place_levels(rows, cuts).tolist()
-    [2, 3]
-    """
-    levels = _placed_levels(frame, cut_scores, known, np.arange(len(frame)))
-    return pd.Series(pd.arrays.IntegerArray(levels, levels == 0), index=frame.index)
-
-
-def _placed_levels(
-    frame: pd.DataFrame,
-    cut_scores: pd.DataFrame | None,
-    known: dict[str, np.ndarray] | None,
-    rows: np.ndarray,
-) -> np.ndarray:
-    """:func:`place_levels` for the rows at positions ``rows``: int64 levels, 0 = no level."""
-    levels = np.zeros(len(rows), dtype=np.int64)
-    if cut_scores is None or cut_scores.empty or len(rows) == 0:
-        return levels
-    cuts = cut_scores.dropna(subset=["min_score", "level"])
-    tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-    for key, part in cuts.groupby(["school_year", "subject", "grade"], dropna=False, sort=False):
-        part = part.sort_values(["min_score", "level"], kind="stable")
-        year = None if pd.isna(key[0]) else key[0]
-        # "highest level at or below": levels need not rise with min_score in a bad file
-        top = np.maximum.accumulate(part["level"].to_numpy(dtype=np.int64))
-        tables[(year, key[1], key[2])] = (part["min_score"].to_numpy(dtype=float), top)
-    score = frame["scale_score"].to_numpy(dtype=float, na_value=np.nan)[rows]
-    columns = ["school_year", "subject", "grade"]
-    # group codes of the chosen rows only, from the normalization codes where there are some
-    ready = {c: known[c][rows] for c in columns if known and c in known}
-    others = pd.DataFrame(
-        {c: pd.Series(frame[c].array.take(rows)) for c in columns if c not in ready},
-        index=pd.RangeIndex(len(rows)),
-    )
-    combo, n_combos = _compact_codes(group_codes(others, columns, ready))
-    small = combo.astype(np.int16 if n_combos < 2**15 else np.int64)
-    order = np.argsort(small, kind="stable")  # a radix sort for 16-bit codes
-    bounds = np.searchsorted(small[order], np.arange(n_combos + 1), side="left")
-    first = rows[order[bounds[:-1]]]
-    for i, row in enumerate(first):
-        year, subject, grade = (frame[c].iat[row] for c in columns)
-        table = tables.get((year, subject, grade)) or tables.get((None, subject, grade))
-        if table is None:
-            continue
-        these = order[bounds[i] : bounds[i + 1]]
-        mins, top = table
-        position = np.searchsorted(mins, score[these], side="right") - 1
-        placed = (position >= 0) & ~np.isnan(score[these])
-        levels[these[placed]] = top[position[placed]]
-    return levels
-
-
-def _compact_codes(keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Renumber non-negative int keys as 0..k-1 (in key order); returns (codes, k)."""
-    if len(keys) == 0:
-        return keys.astype(np.int64), 0
-    top = int(keys.max())
-    if top < 1 << 24:  # a dense table, no hashing
-        seen = np.zeros(top + 1, dtype=bool)
-        seen[keys] = True
-        renumber = np.cumsum(seen, dtype=np.int64) - 1
-        return renumber[keys], int(renumber[-1]) + 1
-    codes, uniques = pd.factorize(keys, sort=True)
-    return codes.astype(np.int64), len(uniques)
-
-
-def _score(
-    frame: pd.DataFrame, cut_scores: pd.DataFrame | None, codes: dict[str, np.ndarray]
-) -> pd.DataFrame:
-    """Fill performance_level from cut scores and proficient from the level (contract §1).
-
-    Only rows without a level but with a scale_score are placed; the columns are filled in
-    numpy (nullable arrays built from values and masks, no per-row objects).
-    """
-    level = frame["performance_level"].array
-    level_missing = level.isna()
-    if level_missing.any():
-        values = level.to_numpy(dtype=np.int64, na_value=0)
-        need = np.flatnonzero(level_missing & frame["scale_score"].notna().to_numpy())
-        values[need] = _placed_levels(frame, cut_scores, codes, need)
-        level_missing = values == 0
-        level = pd.arrays.IntegerArray(values, level_missing)
-    proficient = frame["proficient"].array
-    unknown = proficient.isna()
-    if unknown.any():
-        known_values = proficient.to_numpy(dtype=bool, na_value=False)
-        from_level = level.to_numpy(dtype=np.int64, na_value=0) >= 3
-        proficient = pd.arrays.BooleanArray(
-            np.where(unknown, from_level, known_values), unknown & level_missing
-        )
-    return frame.assign(
-        performance_level=pd.Series(level, index=frame.index),
-        proficient=pd.Series(proficient, index=frame.index),
-    )
-
-
 __all__ = [
+    "CODED_COLUMNS",
     "CleanResult",
     "ColumnCodes",
+    "INSTRUCTIONAL_ROLES",
     "References",
     "clean_table",
-    "normalize_column",
-    "school_year_of",
-    "grade_text",
-    "school_year_text",
-    "survey_window_parts",
-    "place_levels",
-    "group_codes",
-    "empty_quarantine",
-    "QUARANTINE_COLUMNS",
-    "SURVEY_ITEMS",
+    "resolve_columns",
 ]

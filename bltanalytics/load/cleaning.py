@@ -10,7 +10,8 @@ Every row ends up in exactly one place:
   blank recorded (``value_blanked``) in :attr:`CleanResult.issues`;
 * dropped (``row_dropped``) with one reason: ``missing_required``, ``bad_value``,
   ``out_of_range``, ``unknown_school`` / ``unknown_team`` / ``unknown_cycle`` /
-  ``unknown_staff``, ``unscorable``, ``duplicate``.
+  ``unknown_staff`` / ``unknown_indicator``, ``unscorable``, ``duplicate`` (the reasons are
+  described in :mod:`bltanalytics.load.quarantine`).
 
 so ``rows_read == len(frame) + rows_dropped`` always holds.
 
@@ -107,9 +108,10 @@ class References:
     cycle_ids: pd.Index | None = None
     staff_ids: pd.Index | None = None
     cut_scores: pd.DataFrame | None = None
-    rated_indicators: pd.Index | None = None  # ids a BLT may rate (from the rubric spec)
+    rated_indicators: pd.Index | None = None  # ids a BLT may rate (load.indicators)
 
     def ids(self, table: str) -> pd.Index | None:
+        """The known ids of ``table`` (``rubric``: the rated indicators); None when absent."""
         if table == "schools":
             return self.school_ids
         if table == "teams":
@@ -121,23 +123,6 @@ class References:
         if table == "rubric":
             return self.rated_indicators
         raise KeyError(table)
-
-
-def _first_of_groups(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Given rows sorted by ``order`` (keys grouped), flag the first row of each key.
-
-    Returns ``(is_first, first_position_of_my_key)`` in the original row order.
-    """
-    sorted_keys = keys[order]
-    first_sorted = (
-        np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(keys) else np.array([], bool)
-    )
-    group_start = np.maximum.accumulate(np.where(first_sorted, np.arange(len(keys)), 0))
-    is_first = np.empty(len(keys), dtype=bool)
-    is_first[order] = first_sorted
-    keeper = np.empty(len(keys), dtype=np.int64)
-    keeper[order] = order[group_start]
-    return is_first, keeper
 
 
 # --------------------------------------------------------------------------- the table
@@ -387,6 +372,23 @@ def _repeated(keys: np.ndarray) -> np.ndarray | None:
     values = np.unique(again)
     position = np.minimum(np.searchsorted(values, keys), len(values) - 1)
     return values[position] == keys
+
+
+def _first_of_groups(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Given rows sorted by ``order`` (keys grouped), flag the first row of each key.
+
+    Returns ``(is_first, first_position_of_my_key)`` in the original row order.
+    """
+    sorted_keys = keys[order]
+    first_sorted = (
+        np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(keys) else np.array([], bool)
+    )
+    group_start = np.maximum.accumulate(np.where(first_sorted, np.arange(len(keys)), 0))
+    is_first = np.empty(len(keys), dtype=bool)
+    is_first[order] = first_sorted
+    keeper = np.empty(len(keys), dtype=np.int64)
+    keeper[order] = order[group_start]
+    return is_first, keeper
 
 
 # --------------------------------------------------------------------------- derivations

@@ -22,7 +22,8 @@ def place_levels(
 
     The level is the highest level whose ``min_score`` is at or below the score, for the
     row's subject and grade; cut scores of the row's school year win over year-less ones.
-    ``known``: ready group codes of school_year, subject and grade (see :func:`group_codes`).
+    ``known``: ready group codes of school_year, subject and grade (see
+    :func:`~bltanalytics.load.normalize.group_codes`).
 
     >>> cuts = pd.DataFrame({"subject": ["Math"] * 3, "grade": ["3"] * 3, "level": [1, 2, 3],
     ...                      "min_score": [0.0, 400.0, 450.0], "school_year": [pd.NA] * 3})
@@ -98,8 +99,19 @@ def score_assessments(
 ) -> pd.DataFrame:
     """Fill performance_level from cut scores and proficient from the level (contract §1).
 
-    Only rows without a level but with a scale_score are placed; the columns are filled in
+    Only rows without a level but with a scale_score are placed; a ``proficient`` the file gave
+    is kept. ``codes``: ready group codes, as for :func:`place_levels`. The columns are filled in
     numpy (nullable arrays built from values and masks, no per-row objects).
+
+    >>> cuts = pd.DataFrame({"subject": ["Math"] * 2, "grade": ["3"] * 2, "level": [1, 3],
+    ...                      "min_score": [0.0, 450.0], "school_year": [pd.NA] * 2})
+    >>> rows = pd.DataFrame({"subject": ["Math"] * 3, "grade": ["3"] * 3,
+    ...                      "school_year": ["2025-26"] * 3, "scale_score": [449.0, 450.0, 300.0],
+    ...                      "performance_level": pd.array([None, None, 4], dtype="Int64"),
+    ...                      "proficient": pd.array([None, None, None], dtype="boolean")})
+    >>> out = score_assessments(rows, cuts, {})
+    >>> out["performance_level"].tolist(), out["proficient"].tolist()
+    ([1, 3, 4], [False, True, True])
     """
     level = frame["performance_level"].array
     level_missing = level.isna()

@@ -15,12 +15,14 @@ Its columns are :data:`QUARANTINE_COLUMNS`. ``action`` is ``row_dropped`` or ``v
 A student identifier, name or birth date is never written: its value reads :data:`WITHHELD`.
 
 >>> import numpy as np
->>> rows = pd.DataFrame({"source_row": [1, 2], "student_id": ["S1", ""], "school_id": ["01", "01"]})
+>>> rows = pd.DataFrame({"source_row": [1, 2], "student_id": ["S1", "S2"],
+...                      "school_id": ["01", "99"]})
 >>> ledger = Ledger("students", "students.csv", rows)
->>> ledger.add(np.array([False, True]), "row_dropped", "missing_required", "student_id")
->>> ledger.frame_of_issues()[["source_row", "reason", "value", "school_id"]].to_dict("records")
-[{'source_row': 2, 'reason': 'missing_required', 'value': '(withheld: student identifier)', \
-'school_id': '01'}]
+>>> ledger.add(np.array([False, True]), "row_dropped", "unknown_school", "school_id")
+>>> ledger.add(np.array([True, False]), "row_dropped", "duplicate", "student_id")
+>>> ledger.frame_of_issues()[["source_row", "reason", "value"]].to_dict("records")
+[{'source_row': 1, 'reason': 'duplicate', 'value': '(withheld: student identifier)'}, \
+{'source_row': 2, 'reason': 'unknown_school', 'value': '99'}]
 """
 
 from __future__ import annotations
@@ -57,13 +59,18 @@ REFERENCE_REASON = {
 
 
 class Ledger:
-    """Collects quarantine entries for one table as column arrays (cheap at any size)."""
+    """Collects quarantine entries for one table as column arrays (cheap at any size).
+
+    ``frame`` holds the table's rows as read (``source_row``, raw values, ``school_id`` when the
+    table has one), aligned with the masks given to :meth:`add`.
+    """
 
     def __init__(self, table: str, file: str, frame: pd.DataFrame):
         self.table, self.file, self.frame = table, file, frame
         self.parts: list[pd.DataFrame] = []
 
     def add(self, mask: np.ndarray, action: str, reason: str, column: str, values=None):
+        """Record one entry per row where ``mask`` is True; ``values`` defaults to ``column``'s."""
         if not mask.any():
             return
         rows = self.frame.loc[mask]
@@ -91,6 +98,7 @@ class Ledger:
         )
 
     def frame_of_issues(self) -> pd.DataFrame:
+        """Every entry so far, as a :data:`QUARANTINE_COLUMNS` table in source-row order."""
         if not self.parts:
             return empty_quarantine()
         return pd.concat(self.parts, ignore_index=True).sort_values(

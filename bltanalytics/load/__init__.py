@@ -24,18 +24,12 @@ against come from :mod:`~bltanalytics.load.indicators`).
 """
 
 from bltanalytics.load.cleaning import CODED_COLUMNS, ColumnCodes
-from bltanalytics.load.contract import (
-    DEMOGRAPHIC_FLAGS,
-    REQUIRED_TABLES,
-    STUDENT_PRIVATE_COLUMNS,
-    SURVEY_ITEMS,
-    TABLES,
-)
+from bltanalytics.load.contract import DEMOGRAPHIC_FLAGS, SURVEY_ITEMS, TABLES
 from bltanalytics.load.district import District, load_district
 from bltanalytics.load.indicators import rated_indicator_ids
 from bltanalytics.load.mapping import Mapping
 from bltanalytics.load.normalize import NOT_REPORTED, school_year_text
-from bltanalytics.load.quarantine import QUARANTINE_COLUMNS, empty_quarantine
+from bltanalytics.load.quarantine import QUARANTINE_COLUMNS
 from bltanalytics.load.validate import QualityReport, format_report, quality_report
 from bltanalytics.load.vocabulary import canonical_values
 
@@ -44,8 +38,6 @@ __all__ = [
     "DEMOGRAPHIC_FLAGS",
     "NOT_REPORTED",
     "QUARANTINE_COLUMNS",
-    "REQUIRED_TABLES",
-    "STUDENT_PRIVATE_COLUMNS",
     "SURVEY_ITEMS",
     "TABLES",
     "ColumnCodes",
@@ -53,7 +45,6 @@ __all__ = [
     "Mapping",
     "QualityReport",
     "canonical_values",
-    "empty_quarantine",
     "format_report",
     "load_district",
     "quality_report",

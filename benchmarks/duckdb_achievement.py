@@ -34,7 +34,7 @@ COMPARED = (*KEYS, "n_tested", "n_proficient", "suppressed", "suppression_reason
 
 def write_cleaned(district: Path, out: Path) -> dict[str, Path]:
     """Load (clean) the district once and write its assessments and students as Parquet."""
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
 
     out.mkdir(parents=True, exist_ok=True)
     tables = load_district(district).tables

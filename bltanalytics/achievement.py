@@ -36,11 +36,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bltanalytics.cleaning import ColumnCodes
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
+from bltanalytics.load import NOT_REPORTED, ColumnCodes, canonical_values
 from bltanalytics.suppression import FAMILY, _strings, suppress
-from bltanalytics.vocabulary import canonical_values
 
 #: Dimensions of the data contract (section 2), in contract order.
 DIMENSIONS: tuple[str, ...] = (
@@ -75,7 +74,6 @@ ACHIEVEMENT_COLUMNS: list[str] = [
 
 ALL_STUDENTS = "All Students"
 ALL_GRADES = "All"
-NOT_REPORTED = "Not reported"
 
 _FLAG_GROUPS = ("Yes", "No", NOT_REPORTED)
 

@@ -52,8 +52,7 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check a district folder and print a data-quality report (exit 0 when usable)."""
-    from bltanalytics.district import load_district
-    from bltanalytics.validate import format_report, quality_report
+    from bltanalytics.load import format_report, load_district, quality_report
 
     report = quality_report(load_district(folder))
     if as_json:
@@ -81,7 +80,7 @@ def metrics(
 ) -> None:
     """Compute every figure and write the metrics export (achievement.csv, rubric.csv, ...)."""
     from bltanalytics.config import load_config
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
     from bltanalytics.metrics import compute_metrics, write_metrics
 
     settings = load_config(config, min_n=min_n)

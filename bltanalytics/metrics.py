@@ -1,6 +1,6 @@
 """All the figures of a district in one pass, and the metrics export (contract section 4).
 
->>> from bltanalytics.district import load_district
+>>> from bltanalytics.load import load_district
 >>> metrics = compute_metrics(load_district("data/sample"))     # doctest: +SKIP
 >>> write_metrics(metrics, "out/")                              # doctest: +SKIP
 [PosixPath('out/achievement.csv'), ...]
@@ -21,13 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from bltanalytics.achievement import achievement as compute_achievement
-from bltanalytics.cleaning import QUARANTINE_COLUMNS
 from bltanalytics.config import Config
 from bltanalytics.csvwrite import write_csv
 from bltanalytics.cycles import team_cycles
-from bltanalytics.district import District
 from bltanalytics.errors import BltError
 from bltanalytics.learning import blended_cycle_progress, distributed_pd_progress, pd_participation
+from bltanalytics.load import QUARANTINE_COLUMNS, District
 from bltanalytics.rubric import rollup, score_rubric
 from bltanalytics.trends import trends as compute_trends
 

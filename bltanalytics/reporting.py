@@ -17,8 +17,8 @@ from pathlib import Path
 import bltanalytics
 from bltanalytics.batch import ReportJob
 from bltanalytics.config import Config
-from bltanalytics.district import load_district
 from bltanalytics.errors import BltError
+from bltanalytics.load import load_district
 from bltanalytics.metrics import compute_metrics, write_metrics
 
 NOTEBOOKS = Path(bltanalytics.__file__).resolve().parents[1] / "notebooks" / "reports"

@@ -45,9 +45,9 @@ import pandas as pd
 import yaml
 
 from bltanalytics.config import Config
-from bltanalytics.contract import SURVEY_ITEMS
 from bltanalytics.errors import ConfigError
 from bltanalytics.learning import completed_activities, staff_years
+from bltanalytics.load import SURVEY_ITEMS
 
 Tables = Mapping[str, pd.DataFrame | None]
 

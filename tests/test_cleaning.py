@@ -6,24 +6,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bltanalytics.cleaning import (
+from bltanalytics.errors import DistrictFolderError
+from bltanalytics.load.cleaning import References, clean_table
+from bltanalytics.load.contract import TABLES
+from bltanalytics.load.levels import place_levels
+from bltanalytics.load.mapping import Mapping
+from bltanalytics.load.normalize import (
     BAD,
     BLANK,
     OK,
     RANGE,
-    WITHHELD,
-    References,
-    clean_table,
     grade_text,
     normalize_column,
-    place_levels,
     school_year_of,
     school_year_text,
     survey_window_parts,
 )
-from bltanalytics.contract import TABLES
-from bltanalytics.errors import DistrictFolderError
-from bltanalytics.mapping import Mapping
+from bltanalytics.load.quarantine import WITHHELD
 
 
 def raw(**columns) -> pd.DataFrame:

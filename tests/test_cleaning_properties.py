@@ -8,8 +8,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bltanalytics.cleaning import References, clean_table
-from bltanalytics.contract import TABLES
+from bltanalytics.load.cleaning import References, clean_table
+from bltanalytics.load.contract import TABLES
 
 MESSY = {
     "id": ["0101", "0102", " 0101", "000123", "42", "", "x y"],

@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 
 from bltanalytics.achievement import achievement
-from bltanalytics.cleaning import CODED_COLUMNS, ColumnCodes
 from bltanalytics.config import Config
-from bltanalytics.district import load_district
+from bltanalytics.load import CODED_COLUMNS, ColumnCodes, load_district
 from bltanalytics.sample import generate_district
 
 

@@ -485,7 +485,7 @@ def test_builders_show_a_plain_message_for_a_bad_folder(tmp_path):
 
 
 def student_identifiers(district) -> set[str]:
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
 
     students = load_district(district).tables["students"]
     ids = set(students["student_id"].astype("str"))

@@ -109,7 +109,7 @@ def district(tmp_path_factory):
 @pytest.fixture(scope="module")
 def identifiers(district) -> set[str]:
     """Every student id, first name, last name and birth date of the data served."""
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
 
     students = load_district(district).tables["students"]
     found = set(students["student_id"].astype("str"))
@@ -408,7 +408,7 @@ def presenter_page(browser, presenter_url, timings):
 
 
 def test_presenter_walks_one_school_offline(presenter_page, district, identifiers, timings):
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
 
     page = presenter_page.page
     assert page.inner_text(SLIDE) == "School A"

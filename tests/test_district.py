@@ -10,8 +10,8 @@ from conftest import write_district
 from typer.testing import CliRunner
 
 from bltanalytics.cli import app
-from bltanalytics.district import load_district
 from bltanalytics.errors import DistrictFolderError, MappingError
+from bltanalytics.load import load_district
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bltanalytics.cli import app
 from bltanalytics.config import Config
-from bltanalytics.district import load_district
+from bltanalytics.load import load_district
 from bltanalytics.metrics import compute_metrics, read_metrics, write_metrics
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from bltanalytics.errors import DistrictFolderError
-from bltanalytics.readers import find_table_files, read_table_file
+from bltanalytics.load.readers import find_table_files, read_table_file
 
 
 def test_csv_keeps_ids_as_text_and_numbers_rows_from_one(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 
 from bltanalytics import reports
 from bltanalytics.config import Config
-from bltanalytics.district import load_district
+from bltanalytics.load import load_district
 from bltanalytics.metrics import Metrics, compute_metrics, read_metrics, write_metrics
 from bltanalytics.reports import source
 from bltanalytics.sample import generate_district

@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 
 from bltanalytics import present, reports
 from bltanalytics.achievement import ALL_GRADES, DIMENSIONS
-from bltanalytics.district import load_district
+from bltanalytics.load import load_district
 from bltanalytics.metrics import compute_metrics, write_metrics
 from bltanalytics.reports import district as district_sections
 from bltanalytics.reports import school, source

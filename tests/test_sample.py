@@ -357,7 +357,7 @@ def test_regenerating_replaces_table_files_and_keeps_other_files(tmp_path):
 
 
 def test_the_loader_quarantines_exactly_the_injected_problems(messy):
-    district = pytest.importorskip("bltanalytics.district")
+    district = pytest.importorskip("bltanalytics.load")
     summary, _ = messy
     loaded = district.load_district(summary.path)
     quarantined = {

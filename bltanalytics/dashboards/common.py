@@ -122,7 +122,7 @@ def prepare_metrics(folder: str | Path, config: Config, out: str | Path) -> Metr
     holds student rows. Raises :class:`BltError` for a folder that cannot be used (nothing is
     written then, and each page shows the message).
     """
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
     from bltanalytics.metrics import compute_metrics, write_metrics
 
     folder = Path(folder).expanduser()
@@ -164,7 +164,7 @@ def load_metrics(
     and settings return the same object: a widget change never re-reads files. Raises
     :class:`~bltanalytics.errors.BltError` for a folder that cannot be used.
     """
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
     from bltanalytics.metrics import compute_metrics
 
     config = config or Config()

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics import __version__, present
-from bltanalytics.cleaning import school_year_text
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
+from bltanalytics.load import school_year_text
 from bltanalytics.metrics import Metrics, compute_metrics, read_metrics
 
 #: The sample district shipped with the source tree (``data/sample`` beside the package).
@@ -78,7 +78,7 @@ def load(
     """
     if str(metrics_dir):
         return _read_metrics_cached(Path(metrics_dir))
-    from bltanalytics.district import load_district
+    from bltanalytics.load import load_district
 
     folder = Path(data_dir) if str(data_dir) else sample_dir()
     config = Config() if min_n is None else Config(min_n=_whole(min_n, "min_n"))

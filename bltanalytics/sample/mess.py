@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from bltanalytics.contract import DEMOGRAPHIC_FLAGS, SURVEY_ITEMS
+from bltanalytics.load import DEMOGRAPHIC_FLAGS, SURVEY_ITEMS
 from bltanalytics.sample.columns import Table, as_text, take
 from bltanalytics.sample.world import SCHOOL_YEARS, World
 

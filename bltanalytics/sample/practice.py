@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bltanalytics.contract import SURVEY_ITEMS
+from bltanalytics.load import SURVEY_ITEMS
 from bltanalytics.sample.columns import (
     GRADE_LABELS,
     Table,

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bltanalytics.contract import DEMOGRAPHIC_FLAGS, TABLES
+from bltanalytics.load import DEMOGRAPHIC_FLAGS, TABLES
 from bltanalytics.sample.columns import Table, dates, grade_label, ints, take, text, yn
 from bltanalytics.sample.practice import practice_builders
 from bltanalytics.sample.world import (

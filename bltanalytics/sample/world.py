@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bltanalytics.load import canonical_values
 from bltanalytics.sample.columns import day_number, id_width, ids, ranks_in_sorted, take, text
-from bltanalytics.vocabulary import canonical_values
 
 SCHOOL_YEARS = ("2024-25", "2025-26")
 TERMS = ("Fall", "Winter", "Spring")

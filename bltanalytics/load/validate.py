@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bltanalytics.contract import REQUIRED_TABLES, TABLES
-from bltanalytics.district import District
-from bltanalytics.vocabulary import canonical_values
+from bltanalytics.load.contract import REQUIRED_TABLES, TABLES
+from bltanalytics.load.district import District
+from bltanalytics.load.vocabulary import canonical_values
 
 EXAMPLES_PER_REASON = 3
 _VOCABULARY_OF = {

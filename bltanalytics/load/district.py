@@ -12,19 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from bltanalytics.cleaning import (
-    CleanResult,
-    ColumnCodes,
-    References,
-    clean_table,
-    empty_quarantine,
-)
-from bltanalytics.contract import LOAD_ORDER, REQUIRED_TABLES, TABLES
 from bltanalytics.errors import DistrictFolderError
-from bltanalytics.mapping import Mapping
-from bltanalytics.readers import find_table_files, read_table_file
-from bltanalytics.rubric import load_rubric
-from bltanalytics.schemas import check_shape
+from bltanalytics.load.cleaning import CleanResult, ColumnCodes, References, clean_table
+from bltanalytics.load.contract import LOAD_ORDER, REQUIRED_TABLES, TABLES
+from bltanalytics.load.indicators import rated_indicator_ids
+from bltanalytics.load.mapping import Mapping
+from bltanalytics.load.quarantine import empty_quarantine
+from bltanalytics.load.readers import find_table_files, read_table_file
+from bltanalytics.load.schemas import check_shape
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,7 @@ class District:
     ignored_columns: dict[str, list[str]]
     files: dict[str, Path]
     #: integer codes of the key columns of assessments and students, made while cleaning
-    #: (see :class:`~bltanalytics.cleaning.ColumnCodes`); the metrics layer reuses them
+    #: (see :class:`~bltanalytics.load.cleaning.ColumnCodes`); the metrics layer reuses them
     codes: dict[str, dict[str, ColumnCodes]] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
@@ -91,10 +86,7 @@ def load_district(folder: str | Path, mapping: Mapping | None = None) -> Distric
     folder = Path(folder)
     files = locate_tables(folder)
     mapping = mapping if mapping is not None else Mapping.read(folder)
-    rubric = load_rubric()
-    references = References(
-        rated_indicators=pd.Index([i.id for i in rubric.indicators if i.kind == "rated"])
-    )
+    references = References(rated_indicators=pd.Index(list(rated_indicator_ids())))
     results: dict[str, CleanResult] = {}
     for name in LOAD_ORDER:
         if name not in files:

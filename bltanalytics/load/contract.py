@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Column:
-    """One contract column: ``kind`` names its normalizer in :mod:`bltanalytics.cleaning`.
+    """One contract column: ``kind`` names its normalizer in :mod:`bltanalytics.load.normalize`.
 
     ``low``/``high`` bound numbers (inclusive); ``vocabulary`` names a code list in
     ``data/vocabulary.yaml`` for ``enum`` columns.

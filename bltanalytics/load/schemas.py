@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from bltanalytics.cleaning import NOT_REPORTED
-from bltanalytics.contract import DATED, TABLES, Column
 from bltanalytics.errors import BltError
-from bltanalytics.vocabulary import canonical_values
+from bltanalytics.load.contract import DATED, TABLES, Column
+from bltanalytics.load.normalize import NOT_REPORTED
+from bltanalytics.load.vocabulary import canonical_values
 
 GRADES = ["PK", "K", *[str(g) for g in range(1, 13)]]
 _DTYPE = {

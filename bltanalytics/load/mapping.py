@@ -23,9 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from bltanalytics.contract import TABLES
 from bltanalytics.errors import MappingError
-from bltanalytics.vocabulary import match_key
+from bltanalytics.load.contract import TABLES
+from bltanalytics.load.vocabulary import match_key
 
 FILE_NAME = "mapping.yaml"
 

@@ -382,6 +382,69 @@ def _fail(where: str, message: str) -> RubricSpecError:
     return RubricSpecError(f"{where}: {message}")
 
 
+def _check_fields(entry: Mapping, label: str) -> None:
+    """Every field of :data:`INDICATOR_FIELDS` present, no other, the text ones non-empty."""
+    missing = [k for k in INDICATOR_FIELDS if k not in entry]
+    if missing:
+        raise RubricSpecError(f"{label}: missing field(s) {', '.join(missing)}")
+    unknown = sorted(set(entry) - set(INDICATOR_FIELDS))
+    if unknown:
+        raise RubricSpecError(f"{label}: unknown field(s) {', '.join(map(str, unknown))}")
+    for key in ("id", "characteristic", "text", "source", "rule"):
+        if not _is_str(entry[key]):
+            raise RubricSpecError(f"{label}: field '{key}' must be non-empty text")
+
+
+def _rule_of(entry: Mapping, label: str) -> RuleKind:
+    """The registered rule kind the entry names, which must read the entry's source."""
+    rule = REGISTRY.get(entry["rule"])
+    if rule is None:
+        raise RubricSpecError(
+            f"{label}: unknown rule kind {entry['rule']!r}; known: {', '.join(sorted(REGISTRY))}"
+        )
+    if entry["source"] not in rule.tables:
+        raise RubricSpecError(
+            f"{label}: rule {rule.name!r} reads {', '.join(rule.tables)}, "
+            f"not source {entry['source']!r}"
+        )
+    return rule
+
+
+def _check_threshold(rule: RuleKind, threshold: Any, label: str) -> None:
+    """Rated indicators have none (Config.rating_met applies); computed ones a share 0-1."""
+    if rule.kind == "rated":
+        if threshold is not None:
+            raise RubricSpecError(
+                f"{label}: a rated indicator's threshold must be null (Config.rating_met applies)"
+            )
+        return
+    if not isinstance(threshold, int | float) or isinstance(threshold, bool):
+        raise RubricSpecError(
+            f"{label}: threshold must be a share from 0 to 1, found {threshold!r}"
+        )
+    if not 0 <= threshold <= 1:
+        raise RubricSpecError(
+            f"{label}: threshold must be a share from 0 to 1, found {threshold!r}"
+        )
+
+
+def _check_params(rule: RuleKind, params: Any, label: str) -> None:
+    """Exactly the rule kind's declared parameters, each passing its check."""
+    if not isinstance(params, Mapping):
+        raise RubricSpecError(f"{label}: params must be a mapping")
+    missing = [p for p in rule.params if p not in params]
+    if missing:
+        raise RubricSpecError(f"{label}: rule {rule.name!r} needs param(s) {', '.join(missing)}")
+    extra = sorted(set(params) - set(rule.params))
+    if extra:
+        raise RubricSpecError(f"{label}: rule {rule.name!r} has no param(s) {', '.join(extra)}")
+    for name, (check, description) in rule.params.items():
+        if not check(params[name]):
+            raise RubricSpecError(
+                f"{label}: param {name!r} must be {description}, found {params[name]!r}"
+            )
+
+
 def parse_rubric(data: Any, where: str = "rubric spec") -> RubricSpec:
     """Check a rubric spec given as data (the parsed YAML) and build a :class:`RubricSpec`.
 
@@ -430,65 +493,20 @@ def _parse_indicator(
     if not isinstance(entry, Mapping):
         raise _fail(where, f"indicator #{n} must be a mapping")
     ind_id = entry.get("id")
-    label = f"indicator {ind_id!r}" if _is_str(ind_id) else f"indicator #{n}"
-    missing = [k for k in INDICATOR_FIELDS if k not in entry]
-    if missing:
-        raise _fail(where, f"{label}: missing field(s) {', '.join(missing)}")
-    unknown = sorted(set(entry) - set(INDICATOR_FIELDS))
-    if unknown:
-        raise _fail(where, f"{label}: unknown field(s) {', '.join(map(str, unknown))}")
-    for key in ("id", "characteristic", "text", "source", "rule"):
-        if not _is_str(entry[key]):
-            raise _fail(where, f"{label}: field '{key}' must be non-empty text")
+    label = f"{where}: " + (f"indicator {ind_id!r}" if _is_str(ind_id) else f"indicator #{n}")
+    _check_fields(entry, label)
     if any(i.id == ind_id for i in seen):
         raise _fail(where, f"duplicate indicator id {ind_id!r} (entry #{n})")
     if entry["characteristic"] not in char_ids:
-        raise _fail(
-            where,
+        raise RubricSpecError(
             f"{label}: unknown characteristic {entry['characteristic']!r}; "
-            f"known: {', '.join(char_ids)}",
+            f"known: {', '.join(char_ids)}"
         )
-    rule = REGISTRY.get(entry["rule"])
-    if rule is None:
-        raise _fail(
-            where,
-            f"{label}: unknown rule kind {entry['rule']!r}; known: {', '.join(sorted(REGISTRY))}",
-        )
-    if entry["source"] not in rule.tables:
-        raise _fail(
-            where,
-            f"{label}: rule {rule.name!r} reads {', '.join(rule.tables)}, "
-            f"not source {entry['source']!r}",
-        )
+    rule = _rule_of(entry, label)
     threshold = entry["threshold"]
-    if rule.kind == "rated":
-        if threshold is not None:
-            raise _fail(
-                where,
-                f"{label}: a rated indicator's threshold must be null (Config.rating_met applies)",
-            )
-    elif (
-        not isinstance(threshold, int | float)
-        or isinstance(threshold, bool)
-        or not 0 <= threshold <= 1
-    ):
-        raise _fail(where, f"{label}: threshold must be a share from 0 to 1, found {threshold!r}")
+    _check_threshold(rule, threshold, label)
     params = entry["params"] if entry["params"] is not None else {}
-    if not isinstance(params, Mapping):
-        raise _fail(where, f"{label}: params must be a mapping")
-    missing_params = [p for p in rule.params if p not in params]
-    if missing_params:
-        raise _fail(
-            where, f"{label}: rule {rule.name!r} needs param(s) {', '.join(missing_params)}"
-        )
-    extra = sorted(set(params) - set(rule.params))
-    if extra:
-        raise _fail(where, f"{label}: rule {rule.name!r} has no param(s) {', '.join(extra)}")
-    for name, (check, description) in rule.params.items():
-        if not check(params[name]):
-            raise _fail(
-                where, f"{label}: param {name!r} must be {description}, found {params[name]!r}"
-            )
+    _check_params(rule, params, label)
     return Indicator(
         id=ind_id,
         characteristic=entry["characteristic"],

@@ -196,33 +196,9 @@ def clean_table(
         for c in spec.columns
     }
     frame = pd.DataFrame({"source_row": raw["source_row"].to_numpy(dtype=np.int64)}, index=index)
-    statuses: dict[str, np.ndarray] = {}
-    unrecognised = []
-    codes: dict[str, np.ndarray] = {}
-    distinct: dict[str, np.ndarray] = {}
-    for column in spec.columns:
-        values, status, value_codes, value_distinct = normalize_with_codes(
-            raw_text[column.name], column, mapping.value_map(column.name)
-        )
-        frame[column.name] = values
-        statuses[column.name] = status
-        if value_codes is not None:
-            codes[column.name] = value_codes
-            distinct[column.name] = value_distinct
-        if column.kind in ("enum", "demographic", "demographic_flag", "grade", "survey_window"):
-            bad = status >= BAD
-            if bad.any():
-                counts = raw_text[column.name][bad].str.strip().value_counts()
-                unrecognised.append(
-                    pd.DataFrame(
-                        {
-                            "table": name,
-                            "column": column.name,
-                            "value": counts.index,
-                            "count": counts.to_numpy(),
-                        }
-                    )
-                )
+    statuses, codes, distinct, unrecognised = _normalize_columns(
+        name, spec, raw_text, frame, mapping
+    )
     ledger = Ledger(name, file, frame.assign(**{k: raw_text[k] for k in raw_text}))
     dropped = np.zeros(n, dtype=bool)
 
@@ -258,17 +234,7 @@ def clean_table(
 
     _drop_duplicates(spec, frame, dropped, drop, codes)
 
-    # optional values that could not be read: blank and record, keep the row
-    for column in spec.columns:
-        if column.required:
-            continue
-        status = statuses[column.name]
-        if not status.any() or status.max() < BAD:
-            continue
-        for code in (BAD, RANGE, UNKNOWN):
-            mask = (status == code) & ~dropped
-            if mask.any():
-                ledger.add(mask, "value_blanked", STATUS_REASON[code], column.name)
+    _blank_unreadable(spec, statuses, dropped, ledger)
 
     used = frame.loc[~dropped].reset_index(drop=True) if dropped.any() else frame
     return CleanResult(
@@ -285,6 +251,58 @@ def clean_table(
         ),
         ignored_columns=ignored,
     )
+
+
+def _normalize_columns(
+    name: str, spec, raw_text: dict[str, pd.Series], frame: pd.DataFrame, mapping: Mapping
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], list]:
+    """Normalize every contract column into ``frame`` (in place: a frame this module made).
+
+    Returns each column's value statuses, the integer codes and distinct values of the columns
+    that have them, and the unrecognised vocabulary values (for ``mapping.yaml`` suggestions).
+    """
+    statuses: dict[str, np.ndarray] = {}
+    codes: dict[str, np.ndarray] = {}
+    distinct: dict[str, np.ndarray] = {}
+    unrecognised = []
+    for column in spec.columns:
+        values, status, value_codes, value_distinct = normalize_with_codes(
+            raw_text[column.name], column, mapping.value_map(column.name)
+        )
+        frame[column.name] = values
+        statuses[column.name] = status
+        if value_codes is not None:
+            codes[column.name] = value_codes
+            distinct[column.name] = value_distinct
+        if column.kind not in ("enum", "demographic", "demographic_flag", "grade", "survey_window"):
+            continue
+        bad = status >= BAD
+        if bad.any():
+            counts = raw_text[column.name][bad].str.strip().value_counts()
+            unrecognised.append(
+                pd.DataFrame(
+                    {
+                        "table": name,
+                        "column": column.name,
+                        "value": counts.index,
+                        "count": counts.to_numpy(),
+                    }
+                )
+            )
+    return statuses, codes, distinct, unrecognised
+
+
+def _blank_unreadable(spec, statuses: dict[str, np.ndarray], dropped: np.ndarray, ledger) -> None:
+    """Optional values that could not be read: blanked (normalizing did) and recorded; the row
+    is kept."""
+    for column in spec.columns:
+        status = statuses[column.name]
+        if column.required or not status.any() or status.max() < BAD:
+            continue
+        for code in (BAD, RANGE, UNKNOWN):
+            mask = (status == code) & ~dropped
+            if mask.any():
+                ledger.add(mask, "value_blanked", STATUS_REASON[code], column.name)
 
 
 #: columns whose codes a cleaned table hands on (what the metrics layer groups and matches by)

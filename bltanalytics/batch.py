@@ -12,7 +12,7 @@ machine-readable). A job that fails does not stop the others: its notebook is ke
 at all (written to a temporary file in the same folder, then renamed).
 
 Resume: a job whose report exists and whose fingerprint (notebook, parameters, input files,
-title, package version) matches the one recorded in ``<out>/.fingerprints/<key>.json`` is
+title, package version and code) matches the one recorded in ``<out>/.fingerprints/<key>.json`` is
 skipped, unless ``force=True``.
 
 Where the notebooks run:
@@ -35,6 +35,7 @@ Where the notebooks run:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -79,8 +80,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Bump when the fingerprint's contents change, so old records no longer match.
-FINGERPRINT_VERSION = 1
+#: Bump when the fingerprint's contents change, so old records no longer match. 2: the
+#: fingerprint covers the package's own code (:func:`package_code_digest`); pages written by
+#: version 1 (whose warm kernels could lose the chart theme) are redone.
+FINGERPRINT_VERSION = 2
+#: papermill gives the cell it injects a random id; it is set to this so that two runs of the
+#: same report give the same page.
+INJECTED_CELL_ID = "injected-parameters"
 FINGERPRINT_DIR = ".fingerprints"
 FAILED_DIR = "failed"
 RUNNING_DIR = ".running"
@@ -282,8 +288,28 @@ class InputHashes:
             atomic_write_text(self.cache_file, json.dumps(self._known, indent=0, sort_keys=True))
 
 
+@functools.cache
+def package_code_digest() -> str:
+    """sha256 over the package's own files (code and templates), computed once per process.
+
+    Part of every fingerprint, so a report made by other code (a new release, or a change
+    while developing) is made again rather than kept as up to date.
+
+    >>> len(package_code_digest())
+    64
+    """
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+            digest.update(_sha256_file(path).encode("ascii"))
+    return digest.hexdigest()
+
+
 def job_fingerprint(job: ReportJob, hashes: InputHashes | None = None) -> str:
-    """sha256 over what decides a report's content: notebook, parameters, inputs, title, version.
+    """sha256 over what decides a report's content: notebook, parameters, inputs, title, and
+    the package (its version and :func:`package_code_digest`).
 
     Raises FileNotFoundError if the notebook or an input file is missing.
 
@@ -300,6 +326,7 @@ def job_fingerprint(job: ReportJob, hashes: InputHashes | None = None) -> str:
     record = {
         "format": FINGERPRINT_VERSION,
         "package_version": __version__,
+        "package_code": package_code_digest(),
         "notebook": hashes.sha256(job.notebook),
         "parameters": job.parameters,
         "inputs": sorted((str(p), hashes.sha256(p)) for p in job.inputs),
@@ -388,6 +415,20 @@ def _keep_failed_notebook(scratch: Path, paths: _Paths, reason: str) -> Path | N
     return paths.failed
 
 
+def _stable_injected_cell_id(nb: nbformat.NotebookNode) -> None:
+    """Give papermill's injected-parameters cell a fixed id (papermill draws a random one).
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    >>> nb.cells[0].metadata["tags"] = ["injected-parameters"]
+    >>> _stable_injected_cell_id(nb); nb.cells[0].id
+    'injected-parameters'
+    """
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
+            cell["id"] = INJECTED_CELL_ID
+            return
+
+
 def execute_job(
     job: ReportJob, out: Path, fingerprint: str, kernel: WarmKernel | None
 ) -> JobResult:
@@ -404,6 +445,7 @@ def execute_job(
         run = kernel.run_notebook if kernel is not None else run_fresh
         nb = run(job.notebook, scratch, job.parameters, timeout=job.timeout)
         nb.metadata.papermill["output_path"] = str(paths.notebook)
+        _stable_injected_cell_id(nb)
         page = notebook_to_html(nb, title=job.title)
         atomic_write_text(paths.notebook, nbformat.writes(nb))
         atomic_write_text(paths.html, page)

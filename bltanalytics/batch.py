@@ -93,7 +93,8 @@ RUNNING_DIR = ".running"
 INPUT_HASHES_FILE = "_input_hashes.json"
 WORKER_PLUGIN_NAME = "bltanalytics-warm-kernels"
 
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,149}")
+#: What a report key (its file stem) may be.
+REPORT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,149}")
 _RESERVED_KEYS = {"index", "run"}
 
 Status = Literal["ok", "failed", "skipped"]
@@ -130,7 +131,7 @@ class ReportJob:
     timeout: float | None = 600.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.key, str) or not _KEY.fullmatch(self.key):
+        if not isinstance(self.key, str) or not REPORT_KEY.fullmatch(self.key):
             raise ValueError(
                 f"report key {self.key!r} cannot be a file name: use letters, digits, '.', '_' "
                 "and '-', starting with a letter or digit"

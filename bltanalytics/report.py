@@ -40,7 +40,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bltanalytics import __version__, charts
+from bltanalytics import __version__, charts, resources
 from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS, DIMENSIONS, NOT_REPORTED, TERM_ORDER
 from bltanalytics.cleaning import school_year_text
 from bltanalytics.config import Config
@@ -72,8 +72,8 @@ __all__ = [
     "walkthroughs",
 ]
 
-#: The sample district shipped with the source tree (``data/sample`` beside the package).
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+#: The sample district shipped with the package (``data/sample`` of a checkout).
+SAMPLE_DIR = resources.sample_district()
 
 #: Settings of the sample made when the source tree has none (the ``bltanalytics sample`` defaults).
 SAMPLE_SETTINGS = {"schools": 6, "students_per_school": 300, "seed": 2026}

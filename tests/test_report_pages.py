@@ -37,9 +37,7 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     for mode in ("warm", "fresh"):
         out = base / mode
         jobs = plan_reports(sample_dir(), out)
-        summary = run_reports(
-            jobs, out, workers=2, fresh_kernels=mode == "fresh", progress=False
-        )
+        summary = run_reports(jobs, out, workers=2, fresh_kernels=mode == "fresh", progress=False)
         assert summary.exit_code == 0, summary.describe()
         outs[mode] = out
     return outs
@@ -74,4 +72,3 @@ def test_every_chart_of_every_page_has_the_package_theme(rendered):
         # each chart's title is one text mark at the theme's 18 px (every chart has a title)
         titles = len(re.findall(r'<text[^>]*font-size="18px"', text))
         assert titles >= figures, (page.name, titles, figures)
-

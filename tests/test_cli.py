@@ -1,4 +1,4 @@
-"""The command line's rough edges: version, help text, sample's --out, file modes, bad ids, years."""
+"""The command line's rough edges: version, help, sample --out, file modes, bad ids, years."""
 
 from __future__ import annotations
 

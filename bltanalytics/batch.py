@@ -293,6 +293,9 @@ class InputHashes:
 def package_code_digest() -> str:
     """sha256 over the package's own files (code and templates), computed once per process.
 
+    The notebooks and the sample a wheel carries (``_bundled/``) are left out: a report's
+    notebook and inputs are fingerprinted on their own.
+
     Part of every fingerprint, so a report made by other code (a new release, or a change
     while developing) is made again rather than kept as up to date.
 
@@ -302,7 +305,8 @@ def package_code_digest() -> str:
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+        parts = path.relative_to(root).parts
+        if path.is_file() and "__pycache__" not in parts and parts[0] != "_bundled":
             digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
             digest.update(_sha256_file(path).encode("ascii"))
     return digest.hexdigest()

@@ -217,6 +217,16 @@ def _accessible(html: str) -> str:
 _local = threading.local()
 
 
+def _nbconvert_template_dirs() -> list[str]:
+    """nbconvert's own templates (``lab``, ``base``) when Jupyter's paths miss them (a venv
+    made with ``--system-site-packages``): see :func:`bltanalytics.resources.extra_jupyter_paths`.
+    """
+    from bltanalytics.resources import extra_jupyter_paths
+
+    dirs = [path / "nbconvert" / "templates" for path in extra_jupyter_paths()]
+    return [str(path) for path in dirs if path.is_dir()]
+
+
 def _exporter() -> HTMLExporter:
     """This thread's exporter (building one loads the templates: do it once per thread)."""
     exporter = getattr(_local, "exporter", None)
@@ -228,7 +238,8 @@ def _exporter() -> HTMLExporter:
         exporter = _PageExporter(
             config=config,
             template_name=TEMPLATE_NAME,
-            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            extra_template_basedirs=[str(TEMPLATE_DIR), *_nbconvert_template_dirs()],
+            extra_template_paths=_nbconvert_template_dirs(),  # for {% extends 'lab/...' %}
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,

@@ -159,6 +159,9 @@ def voila_environment(
     if min_n is not None:
         env[MIN_N_ENV] = str(int(min_n))
     paths = [str(TEMPLATE_ROOT), *[p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]]
+    # Voilà's and the widgets' own files, when Jupyter would not find them (a venv made with
+    # --system-site-packages): last, so nothing the user set is shadowed
+    paths += [str(p) for p in resources.extra_jupyter_paths() if str(p) not in paths]
     env["JUPYTER_PATH"] = os.pathsep.join(paths)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     return env

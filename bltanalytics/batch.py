@@ -357,6 +357,11 @@ class _Paths:
         return self.out / f"{self.key}.html"
 
     @property
+    def pdf(self) -> Path:
+        """The printed page, when ``bltanalytics reports --pdf`` made one."""
+        return self.out / f"{self.key}.pdf"
+
+    @property
     def failed(self) -> Path:
         return self.out / FAILED_DIR / f"{self.key}.ipynb"
 
@@ -465,7 +470,7 @@ def execute_job(
         reason = failure_reason(exc)
         log.info("report %s failed: %s", job.key, reason)
         failed = _keep_failed_notebook(scratch, paths, reason)
-        for stale in (paths.notebook, paths.html):  # a report that no longer matches its data
+        for stale in (paths.notebook, paths.html, paths.pdf):  # no longer matches its data
             stale.unlink(missing_ok=True)
         return JobResult(
             job.key,
@@ -667,7 +672,7 @@ def run_reports(
             fingerprint = job_fingerprint(job, hashes)
         except OSError as exc:  # a missing notebook or input: this job cannot run
             results[job.key] = _failed_before_running(job, exc)
-            for stale in (paths.notebook, paths.html, paths.fingerprint):
+            for stale in (paths.notebook, paths.html, paths.pdf, paths.fingerprint):
                 stale.unlink(missing_ok=True)  # as for any failure: no report that is not current
             continue
         if not force and _is_up_to_date(paths, fingerprint):

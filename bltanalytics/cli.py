@@ -174,6 +174,10 @@ def reports(
     ] = None,
     min_n: MinNOption = None,
     config: ConfigOption = None,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="Also print each page to a Letter PDF beside it (chromium)."),
+    ] = False,
 ) -> None:
     """One HTML report per school, the district summary, and index.html (docs/reports.md)."""
     from bltanalytics.kernels import defer_rfc3987_grammar
@@ -194,6 +198,11 @@ def reports(
         scheduler=scheduler,
     )
     typer.echo(summary.describe())
+    if pdf:
+        from bltanalytics.reporting import write_pdfs
+
+        written = write_pdfs(summary)
+        typer.echo(f"{len(written)} PDF{'s' if len(written) != 1 else ''} beside the pages")
     raise typer.Exit(summary.exit_code)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bltanalytics import resources
-from bltanalytics.batch import REPORT_KEY, ReportJob
+from bltanalytics.batch import REPORT_KEY, ReportJob, RunSummary
 from bltanalytics.cleaning import school_year_text
 from bltanalytics.config import Config
 from bltanalytics.district import load_district
@@ -135,3 +135,22 @@ def plan_reports(
         )
     )
     return jobs
+
+
+def write_pdfs(summary: RunSummary) -> list[Path]:
+    """Print every current page of a run (written or up to date) to a PDF beside it.
+
+    A PDF newer than its page is kept. Returns the PDFs (see
+    :func:`bltanalytics.export.html_to_pdf`).
+    """
+    from bltanalytics.export import html_to_pdf
+
+    pdfs = []
+    for result in summary.results:
+        if result.html is None or not result.html.exists():
+            continue
+        pdf = result.html.with_suffix(".pdf")
+        if not pdf.exists() or pdf.stat().st_mtime_ns < result.html.stat().st_mtime_ns:
+            html_to_pdf(result.html, pdf)
+        pdfs.append(pdf)
+    return pdfs

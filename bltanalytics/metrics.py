@@ -103,9 +103,17 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
 
 
 def _new_file_mode() -> int:
-    """The mode ``open()`` gives a new file: 0o666 less the umask (0o644 with the usual 022)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
+    """The mode ``open()`` gives a new file: 0o666 less the umask (0o644 with the usual 022).
+
+    The umask is read from ``/proc`` where there is one; setting it to read it back (the only
+    portable way) would briefly change it for every thread of the process.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)
+        os.umask(umask)
     return 0o666 & ~umask
 
 

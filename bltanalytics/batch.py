@@ -289,6 +289,13 @@ class InputHashes:
             atomic_write_text(self.cache_file, json.dumps(self._known, indent=0, sort_keys=True))
 
 
+def _package_root() -> Path:
+    """The top folder of the installed ``bltanalytics`` package (wherever this module sits)."""
+    import bltanalytics
+
+    return Path(bltanalytics.__file__).resolve().parent
+
+
 @functools.cache
 def package_code_digest() -> str:
     """sha256 over the package's own files (code and templates), computed once per process.
@@ -302,7 +309,7 @@ def package_code_digest() -> str:
     >>> len(package_code_digest())
     64
     """
-    root = Path(__file__).resolve().parent
+    root = _package_root()
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         parts = path.relative_to(root).parts

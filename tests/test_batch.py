@@ -155,7 +155,7 @@ def test_package_code_digest_follows_the_package_files(tmp_path, monkeypatch):
     (package / "templates").mkdir(parents=True)
     (package / "a.py").write_text("x = 1\n")
     (package / "templates" / "page.j2").write_text("<p>")
-    monkeypatch.setattr(batch, "__file__", str(package / "batch.py"))
+    monkeypatch.setattr(batch, "_package_root", lambda: package)
     batch.package_code_digest.cache_clear()
     try:
         first = batch.package_code_digest()

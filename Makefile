@@ -7,13 +7,13 @@ SAMPLE ?= data/sample
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-install:  ## install the package with its test tools (pip) and Debian's chromium for browser tests
+install:  ## install the package with its test tools (pip), Debian's chromium and poppler-utils for tests
 	$(PYTHON) -m pip install -q -e ".[test]"
-	@command -v chromium >/dev/null 2>&1 || $(MAKE) browser
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || $(MAKE) browser
 
-browser:  ## install Debian's chromium (root or sudo); Playwright drives it, its own download is not used
+browser:  ## install Debian's chromium (Playwright drives it; also prints PDFs) and poppler-utils (pdftotext), root or sudo
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium poppler-utils
 
 run: install  ## install, then run the main job on the sample district: reports/index.html
 	bltanalytics reports $(SAMPLE) --out reports

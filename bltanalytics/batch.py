@@ -12,7 +12,7 @@ machine-readable). A job that fails does not stop the others: its notebook is ke
 at all (written to a temporary file in the same folder, then renamed).
 
 Resume: a job whose report exists and whose fingerprint (notebook, parameters, input files,
-title, package version) matches the one recorded in ``<out>/.fingerprints/<key>.json`` is
+title, package version and code) matches the one recorded in ``<out>/.fingerprints/<key>.json`` is
 skipped, unless ``force=True``.
 
 Where the notebooks run:
@@ -35,6 +35,7 @@ Where the notebooks run:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -79,15 +80,21 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Bump when the fingerprint's contents change, so old records no longer match.
-FINGERPRINT_VERSION = 1
+#: Bump when the fingerprint's contents change, so old records no longer match. 2: the
+#: fingerprint covers the package's own code (:func:`package_code_digest`); pages written by
+#: version 1 (whose warm kernels could lose the chart theme) are redone.
+FINGERPRINT_VERSION = 2
+#: papermill gives the cell it injects a random id; it is set to this so that two runs of the
+#: same report give the same page.
+INJECTED_CELL_ID = "injected-parameters"
 FINGERPRINT_DIR = ".fingerprints"
 FAILED_DIR = "failed"
 RUNNING_DIR = ".running"
 INPUT_HASHES_FILE = "_input_hashes.json"
 WORKER_PLUGIN_NAME = "bltanalytics-warm-kernels"
 
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,149}")
+#: What a report key (its file stem) may be.
+REPORT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,149}")
 _RESERVED_KEYS = {"index", "run"}
 
 Status = Literal["ok", "failed", "skipped"]
@@ -124,7 +131,7 @@ class ReportJob:
     timeout: float | None = 600.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.key, str) or not _KEY.fullmatch(self.key):
+        if not isinstance(self.key, str) or not REPORT_KEY.fullmatch(self.key):
             raise ValueError(
                 f"report key {self.key!r} cannot be a file name: use letters, digits, '.', '_' "
                 "and '-', starting with a letter or digit"
@@ -282,8 +289,39 @@ class InputHashes:
             atomic_write_text(self.cache_file, json.dumps(self._known, indent=0, sort_keys=True))
 
 
+def _package_root() -> Path:
+    """The top folder of the installed ``bltanalytics`` package (wherever this module sits)."""
+    import bltanalytics
+
+    return Path(bltanalytics.__file__).resolve().parent
+
+
+@functools.cache
+def package_code_digest() -> str:
+    """sha256 over the package's own files (code and templates), computed once per process.
+
+    The notebooks and the sample a wheel carries (``_bundled/``) are left out: a report's
+    notebook and inputs are fingerprinted on their own.
+
+    Part of every fingerprint, so a report made by other code (a new release, or a change
+    while developing) is made again rather than kept as up to date.
+
+    >>> len(package_code_digest())
+    64
+    """
+    root = _package_root()
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if path.is_file() and "__pycache__" not in parts and parts[0] != "_bundled":
+            digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+            digest.update(_sha256_file(path).encode("ascii"))
+    return digest.hexdigest()
+
+
 def job_fingerprint(job: ReportJob, hashes: InputHashes | None = None) -> str:
-    """sha256 over what decides a report's content: notebook, parameters, inputs, title, version.
+    """sha256 over what decides a report's content: notebook, parameters, inputs, title, and
+    the package (its version and :func:`package_code_digest`).
 
     Raises FileNotFoundError if the notebook or an input file is missing.
 
@@ -300,6 +338,7 @@ def job_fingerprint(job: ReportJob, hashes: InputHashes | None = None) -> str:
     record = {
         "format": FINGERPRINT_VERSION,
         "package_version": __version__,
+        "package_code": package_code_digest(),
         "notebook": hashes.sha256(job.notebook),
         "parameters": job.parameters,
         "inputs": sorted((str(p), hashes.sha256(p)) for p in job.inputs),
@@ -323,6 +362,11 @@ class _Paths:
     @property
     def html(self) -> Path:
         return self.out / f"{self.key}.html"
+
+    @property
+    def pdf(self) -> Path:
+        """The printed page, when ``bltanalytics reports --pdf`` made one."""
+        return self.out / f"{self.key}.pdf"
 
     @property
     def failed(self) -> Path:
@@ -388,6 +432,20 @@ def _keep_failed_notebook(scratch: Path, paths: _Paths, reason: str) -> Path | N
     return paths.failed
 
 
+def _stable_injected_cell_id(nb: nbformat.NotebookNode) -> None:
+    """Give papermill's injected-parameters cell a fixed id (papermill draws a random one).
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    >>> nb.cells[0].metadata["tags"] = ["injected-parameters"]
+    >>> _stable_injected_cell_id(nb); nb.cells[0].id
+    'injected-parameters'
+    """
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
+            cell["id"] = INJECTED_CELL_ID
+            return
+
+
 def execute_job(
     job: ReportJob, out: Path, fingerprint: str, kernel: WarmKernel | None
 ) -> JobResult:
@@ -404,6 +462,7 @@ def execute_job(
         run = kernel.run_notebook if kernel is not None else run_fresh
         nb = run(job.notebook, scratch, job.parameters, timeout=job.timeout)
         nb.metadata.papermill["output_path"] = str(paths.notebook)
+        _stable_injected_cell_id(nb)
         page = notebook_to_html(nb, title=job.title)
         atomic_write_text(paths.notebook, nbformat.writes(nb))
         atomic_write_text(paths.html, page)
@@ -418,7 +477,7 @@ def execute_job(
         reason = failure_reason(exc)
         log.info("report %s failed: %s", job.key, reason)
         failed = _keep_failed_notebook(scratch, paths, reason)
-        for stale in (paths.notebook, paths.html):  # a report that no longer matches its data
+        for stale in (paths.notebook, paths.html, paths.pdf):  # no longer matches its data
             stale.unlink(missing_ok=True)
         return JobResult(
             job.key,
@@ -620,7 +679,7 @@ def run_reports(
             fingerprint = job_fingerprint(job, hashes)
         except OSError as exc:  # a missing notebook or input: this job cannot run
             results[job.key] = _failed_before_running(job, exc)
-            for stale in (paths.notebook, paths.html, paths.fingerprint):
+            for stale in (paths.notebook, paths.html, paths.pdf, paths.fingerprint):
                 stale.unlink(missing_ok=True)  # as for any failure: no report that is not current
             continue
         if not force and _is_up_to_date(paths, fingerprint):

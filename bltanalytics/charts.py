@@ -60,10 +60,39 @@ def _theme() -> alt.theme.ThemeConfig:
 
 
 def use_theme() -> None:
-    """Register and enable the package theme (idempotent)."""
+    """Register and enable the package theme for charts displayed from now on (idempotent).
+
+    For interactive work (JupyterLab, the dashboards): a chart shown in a notebook takes the
+    active theme when it is displayed. Reports do not rely on it: they render every chart with
+    :func:`themed_spec`, which applies the theme whatever theme is active (a warm kernel's reset
+    puts altair's default back between two reports).
+
+    >>> use_theme()
+    >>> alt.theme.active
+    'bltanalytics'
+    """
     alt.theme.register(THEME, enable=True)(_theme)
 
 
+def themed_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec with the package theme applied, whatever theme is active.
+
+    The theme is merged under the chart's own settings (as altair does for the active theme),
+    so the result does not depend on earlier imports, ``use_theme()`` calls or kernel resets.
+    Not validated against the schema (the chart builders' tests do that).
+
+    >>> with alt.theme.enable("default"):
+    ...     spec = themed_spec(alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x"))
+    >>> spec["config"]["title"]["fontSize"], spec["config"]["legend"]["orient"]
+    (18, 'bottom')
+    """
+    if THEME not in alt.theme.names():
+        alt.theme.register(THEME, enable=False)(_theme)
+    with alt.theme.enable(THEME):
+        return chart.to_dict(validate=False)
+
+
+# Interactive displays (dashboards, JupyterLab) get the theme on import; reports use themed_spec.
 use_theme()
 
 

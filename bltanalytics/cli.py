@@ -13,15 +13,59 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
+from bltanalytics import __version__
 from bltanalytics.errors import BltError
 
+
+def _no_flag_types(command, ctx) -> None:
+    """Show flags as flags in help: no ``<bool>`` after ``--force`` or ``--help``."""
+    for param in [*command.params, command.get_help_option(ctx)]:
+        if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
+class _Group(TyperGroup):
+    """The command group, with every command's help free of typer's ``<bool>`` metavars."""
+
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _no_flag_types(command, ctx)
+        return command
+
+    def format_help(self, ctx, formatter):
+        _no_flag_types(self, ctx)
+        return super().format_help(ctx, formatter)
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     help="Evidence for a school Building Leadership Team's continuous-improvement cycle.",
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bltanalytics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Evidence for a school Building Leadership Team's continuous-improvement cycle."""
+
 
 EXIT_BAD_INPUT = 2
 
@@ -87,7 +131,10 @@ def metrics(
     district = load_district(folder)
     written = write_metrics(compute_metrics(district, settings), out)
     dropped = int((district.quarantine["action"] == "row_dropped").sum())
-    typer.echo(f"wrote {len(written)} files to {out} (min_n={settings.min_n}):")
+    typer.echo(
+        f"wrote {len(written)} tables to {out}, each as CSV and Parquet "
+        f"({2 * len(written)} files, min_n={settings.min_n}):"
+    )
     for path in written:
         typer.echo(f"  {path.name}")
     if dropped:
@@ -101,10 +148,17 @@ def reports(
     out: Annotated[Path, typer.Option("--out", help="Folder for the reports.")] = Path("reports"),
     schools: Annotated[
         list[str] | None,
-        typer.Option("--schools", help="Only these school ids (repeat the option); default all."),
+        typer.Option(
+            "--schools",
+            metavar="ID",
+            help="Only this school id (repeat the option for more); default all.",
+        ),
     ] = None,
     year: Annotated[
-        str | None, typer.Option("--year", help="School year, e.g. 2025-26 (default: latest).")
+        str | None,
+        typer.Option(
+            "--year", help="School year: 2025-26, 2025-2026 or 2026 (default: the latest)."
+        ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Notebooks run at once.")] = 2,
     force: Annotated[
@@ -119,6 +173,10 @@ def reports(
     ] = None,
     min_n: MinNOption = None,
     config: ConfigOption = None,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="Also print each page to a Letter PDF beside it (chromium)."),
+    ] = False,
 ) -> None:
     """One HTML report per school, the district summary, and index.html (docs/reports.md)."""
     from bltanalytics.kernels import defer_rfc3987_grammar
@@ -139,15 +197,21 @@ def reports(
         scheduler=scheduler,
     )
     typer.echo(summary.describe())
+    if pdf:
+        from bltanalytics.reporting import write_pdfs
+
+        written = write_pdfs(summary)
+        typer.echo(f"{len(written)} PDF{'s' if len(written) != 1 else ''} beside the pages")
     raise typer.Exit(summary.exit_code)
 
 
 @app.command()
 @friendly
 def sample(
-    out: Annotated[Path, typer.Option(help="Folder to write the district into.")] = Path(
-        "data/sample"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(help="New (or empty) folder to write the district into.", show_default=False),
+    ],
     schools: Annotated[int, typer.Option(min=1, help="Number of schools.")] = 6,
     students_per_school: Annotated[
         int, typer.Option(min=1, help="Typical students per school.")
@@ -159,9 +223,20 @@ def sample(
     file_format: Annotated[
         str, typer.Option("--format", help="mixed (csv/xlsx/encodings), csv or parquet.")
     ] = "mixed",
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into OUT even if it holds files.")
+    ] = False,
 ) -> None:
     """Write a synthetic, reproducible district (no real person) to OUT."""
     from bltanalytics.sample import generate_district
+
+    if out.exists() and not out.is_dir():
+        raise BltError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise BltError(
+            f"--out {out} is not empty: choose a new folder, or add --force to replace the "
+            "district tables in it"
+        )
 
     summary = generate_district(
         out,

@@ -28,8 +28,13 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 import threading
+import uuid
 from html import unescape
 from pathlib import Path
 
@@ -43,6 +48,7 @@ from traitlets.config import Config
 __all__ = [
     "TEMPLATE_DIR",
     "TEMPLATE_NAME",
+    "html_to_pdf",
     "notebook_to_html",
     "prepare_for_report",
     "remote_assets",
@@ -217,6 +223,16 @@ def _accessible(html: str) -> str:
 _local = threading.local()
 
 
+def _nbconvert_template_dirs() -> list[str]:
+    """nbconvert's own templates (``lab``, ``base``) when Jupyter's paths miss them (a venv
+    made with ``--system-site-packages``): see :func:`bltanalytics.resources.extra_jupyter_paths`.
+    """
+    from bltanalytics.resources import extra_jupyter_paths
+
+    dirs = [path / "nbconvert" / "templates" for path in extra_jupyter_paths()]
+    return [str(path) for path in dirs if path.is_dir()]
+
+
 def _exporter() -> HTMLExporter:
     """This thread's exporter (building one loads the templates: do it once per thread)."""
     exporter = getattr(_local, "exporter", None)
@@ -228,7 +244,8 @@ def _exporter() -> HTMLExporter:
         exporter = _PageExporter(
             config=config,
             template_name=TEMPLATE_NAME,
-            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            extra_template_basedirs=[str(TEMPLATE_DIR), *_nbconvert_template_dirs()],
+            extra_template_paths=_nbconvert_template_dirs(),  # for {% extends 'lab/...' %}
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
@@ -253,3 +270,47 @@ def notebook_to_html(nb: NotebookNode, *, title: str | None = None) -> str:
     if found:
         log.warning("report %r still refers to remote assets: %s", name, "; ".join(found[:3]))
     return html
+
+
+def html_to_pdf(page: str | Path, pdf: str | Path | None = None, *, timeout: float = 120) -> Path:
+    """Print the report page ``page`` to a Letter PDF with headless chromium; return its path.
+
+    ``pdf`` defaults to the page's name with ``.pdf``. The report's print stylesheet decides
+    the layout (Letter, portrait, nothing clipped). Chromium runs with the flags the browser
+    tests use (:data:`bltanalytics.dashboards.serve.CHROMIUM_ARGS`: no network, no sandbox)
+    and a private profile, so several can run at once. The PDF appears whole or not at all.
+    Raises :class:`~bltanalytics.errors.BltError` if chromium is missing or fails.
+    """
+    from bltanalytics.dashboards.serve import CHROMIUM, CHROMIUM_ARGS
+    from bltanalytics.errors import BltError
+
+    page = Path(page).resolve()
+    pdf = Path(pdf) if pdf is not None else page.with_suffix(".pdf")
+    browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if browser is None:
+        raise BltError(
+            f"printing {page.name} to PDF needs chromium ({CHROMIUM}): apt-get install chromium"
+        )
+    tmp = pdf.parent / f".{pdf.name}.{uuid.uuid4().hex[:12]}.tmp"
+    with tempfile.TemporaryDirectory(prefix="bltanalytics-chromium-") as profile:
+        command = [
+            browser,
+            "--headless",
+            *CHROMIUM_ARGS,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={tmp}",
+            page.as_uri(),
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+            if done.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise BltError(f"chromium could not print {page.name} to PDF: {last}")
+            os.replace(tmp, pdf)
+        except subprocess.TimeoutExpired:
+            message = f"chromium took more than {timeout:.0f} s to print {page.name}"
+            raise BltError(message) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+    return pdf

@@ -101,10 +101,26 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     )
 
 
-def _atomic_write(path: Path, write) -> None:
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the umask (0o644 with the usual 022).
+
+    The umask is read from ``/proc`` where there is one; setting it to read it back (the only
+    portable way) would briefly change it for every thread of the process.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _atomic_write(path: Path, write, mode: int = 0o644) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
+        os.chmod(tmp, mode)  # mkstemp makes 0600 files; colleagues must be able to read them
         write(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -133,8 +149,9 @@ def write_metrics(metrics: Metrics, out: str | Path) -> list[Path]:
         written.append(csv_path)
     # the largest files first, so the two threads finish together
     tasks.sort(key=lambda task: -len(getattr(metrics, task[0].stem)))
+    mode = _new_file_mode()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="bltwrite") as pool:
-        for done in [pool.submit(_atomic_write, path, write) for path, write in tasks]:
+        for done in [pool.submit(_atomic_write, path, write, mode) for path, write in tasks]:
             done.result()
     order = {name: i for i, name in enumerate(CONTRACT_FILES)}
     return sorted(written, key=lambda p: order.get(p.stem, len(order)))

@@ -14,18 +14,62 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bltanalytics
-from bltanalytics.batch import ReportJob
+from bltanalytics import resources
+from bltanalytics.batch import REPORT_KEY, ReportJob, RunSummary
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.load import load_district
+from bltanalytics.load import load_district, school_year_text
 from bltanalytics.metrics import compute_metrics, write_metrics
 
-NOTEBOOKS = Path(bltanalytics.__file__).resolve().parents[1] / "notebooks" / "reports"
+NOTEBOOKS = resources.notebooks_dir() / "reports"
 SCHOOL_NOTEBOOK = NOTEBOOKS / "school_report.ipynb"
 SUMMARY_NOTEBOOK = NOTEBOOKS / "district_summary.ipynb"
 METRICS_DIR = "_metrics"
 SUMMARY_KEY = "district_summary"
+
+
+def _school_year(year: str, known: list[str]) -> str:
+    """The school year ``year`` names, spelled as the loader spells it (``2025-26``).
+
+    ``2025-26``, ``2025-2026`` and ``2026`` (the spring it ends in) name the same year, as in
+    the district's files.
+
+    >>> _school_year("2025-2026", ["2024-25", "2025-26"]), _school_year("2026", ["2025-26"])
+    ('2025-26', '2025-26')
+    >>> _school_year("2030", ["2025-26"])
+    Traceback (most recent call last):
+    ...
+    bltanalytics.errors.BltError: no school year '2030' (2029-30) in the district (years: 2025-26)
+    """
+    canonical = school_year_text(str(year))
+    if canonical is None:
+        raise BltError(
+            f"--year {year!r} is not a school year: write it as 2025-26, 2025-2026 or 2026"
+        )
+    if canonical not in known:
+        spelled = f" ({canonical})" if canonical != year else ""
+        raise BltError(
+            f"no school year {year!r}{spelled} in the district (years: {', '.join(known)})"
+        )
+    return canonical
+
+
+def _check_report_ids(district, school_ids: list[str]) -> None:
+    """Every school reported on must give a report file name (``school_<id>``)."""
+    bad = [s for s in school_ids if not REPORT_KEY.fullmatch(f"school_{s}")]
+    if not bad:
+        return
+    schools = district.tables["schools"]
+    rows = schools.loc[schools["school_id"].isin(bad), ["source_row", "school_id"]]
+    where = {r.school_id: r.source_row for r in rows.itertuples()}
+    source = district.files.get("schools")
+    name = source.name if source is not None else "schools"
+    listed = "; ".join(f"{s!r} ({name} row {where[s]})" if s in where else repr(s) for s in bad[:5])
+    raise BltError(
+        f"school id {listed} cannot name a report file: a report needs ids made of letters, "
+        "digits, '.', '_' and '-' (no spaces); correct the id in the schools table "
+        "(or map it in mapping.yaml, see docs/data.md)"
+    )
 
 
 def plan_reports(
@@ -38,8 +82,10 @@ def plan_reports(
 ) -> list[ReportJob]:
     """Compute the metrics once and return the report jobs (schools first, then the summary).
 
-    ``schools``: ids to report on (default: every school); an unknown id is an error naming
-    it. ``year``: the school year to report (default: each school's latest year).
+    ``schools``: ids to report on (default: every school); an unknown id, or one that cannot
+    name a report file (a space in it), is an error naming it. ``year``: the school year to
+    report, spelled as in the files (``2025-26``, ``2025-2026``, ``2026``; default: each
+    school's latest year).
     """
     config = config or Config()
     folder = Path(folder).resolve()
@@ -56,10 +102,9 @@ def plan_reports(
         selected = list(dict.fromkeys(schools))
     else:
         selected = known.index.tolist()
-    if year is not None and year not in metrics.school_years:
-        raise BltError(
-            f"no school year {year!r} in the district (years: {', '.join(metrics.school_years)})"
-        )
+    _check_report_ids(district, selected)
+    if year is not None:
+        year = _school_year(year, metrics.school_years)
     metrics_dir = Path(out).resolve() / METRICS_DIR
     write_metrics(metrics, metrics_dir)
     inputs = sorted(metrics_dir.glob("*.parquet"))
@@ -89,3 +134,22 @@ def plan_reports(
         )
     )
     return jobs
+
+
+def write_pdfs(summary: RunSummary) -> list[Path]:
+    """Print every current page of a run (written or up to date) to a PDF beside it.
+
+    A PDF newer than its page is kept. Returns the PDFs (see
+    :func:`bltanalytics.export.html_to_pdf`).
+    """
+    from bltanalytics.export import html_to_pdf
+
+    pdfs = []
+    for result in summary.results:
+        if result.html is None or not result.html.exists():
+            continue
+        pdf = result.html.with_suffix(".pdf")
+        if not pdf.exists() or pdf.stat().st_mtime_ns < result.html.stat().st_mtime_ns:
+            html_to_pdf(result.html, pdf)
+        pdfs.append(pdf)
+    return pdfs

@@ -131,6 +131,41 @@ def test_fingerprint_changes_with_each_ingredient(files):
     assert fingerprint() not in (base, changed_input)
 
 
+def test_fingerprint_covers_its_format_and_the_package_code(files, monkeypatch):
+    """Pages made by other code (the version-1 records, whose warm kernels lost the chart
+    theme, or any change to the package) are redone rather than kept as up to date."""
+    from bltanalytics import batch
+
+    notebook, achievement, _ = files
+    job = ReportJob("s", notebook, {"school_id": "0101"}, inputs=[achievement])
+    base = job_fingerprint(job)
+    assert batch.FINGERPRINT_VERSION >= 2
+    monkeypatch.setattr(batch, "FINGERPRINT_VERSION", 1)
+    assert job_fingerprint(job) != base
+    monkeypatch.undo()
+    assert job_fingerprint(job) == base
+    monkeypatch.setattr(batch, "package_code_digest", lambda: "0" * 64)
+    assert job_fingerprint(job) != base
+
+
+def test_package_code_digest_follows_the_package_files(tmp_path, monkeypatch):
+    from bltanalytics import batch
+
+    package = tmp_path / "pkg"
+    (package / "templates").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "templates" / "page.j2").write_text("<p>")
+    monkeypatch.setattr(batch, "_package_root", lambda: package)
+    batch.package_code_digest.cache_clear()
+    try:
+        first = batch.package_code_digest()
+        batch.package_code_digest.cache_clear()
+        (package / "templates" / "page.j2").write_text("<p class=x>")
+        assert batch.package_code_digest() != first
+    finally:
+        batch.package_code_digest.cache_clear()
+
+
 def test_fingerprint_of_a_missing_file_raises(files):
     notebook, _, _ = files
     with pytest.raises(FileNotFoundError):

@@ -1,4 +1,4 @@
-"""report.load() reads a metrics export once per process (a warm kernel), and leaks nothing.
+"""reports.load() reads a metrics export once per process (a warm kernel), and leaks nothing.
 
 A warm kernel runs one school's report after another; the export they read is the same, so
 ``load`` keeps the last one it read. These tests show it reads the files again when they

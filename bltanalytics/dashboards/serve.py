@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import bltanalytics
+from bltanalytics import resources
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 
@@ -42,9 +42,9 @@ DASHBOARDS: dict[str, str] = {
     "rubric": "rubric_board.ipynb",
     "presenter": "presenter.ipynb",
 }
-NOTEBOOK_DIR = Path(bltanalytics.__file__).resolve().parents[1] / "notebooks" / "dashboards"
-#: The synthetic district shipped with the repository: the default, so a dashboard runs anywhere.
-SAMPLE_DISTRICT = Path(bltanalytics.__file__).resolve().parents[1] / "data" / "sample"
+NOTEBOOK_DIR = resources.notebooks_dir() / "dashboards"
+#: The synthetic district shipped with the package: the default, so a dashboard runs anywhere.
+SAMPLE_DISTRICT = resources.sample_district()
 #: a Jupyter data directory holding the ``bltdash`` Voilà template (found through JUPYTER_PATH)
 TEMPLATE_ROOT = Path(__file__).resolve().parent / "share"
 TEMPLATE = "bltdash"
@@ -73,8 +73,8 @@ def notebook_path(name: str) -> Path:
     path = NOTEBOOK_DIR / DASHBOARDS[name]
     if not path.is_file():
         raise BltError(
-            f"the dashboard notebook {path} is missing; the dashboards run from a checkout of the "
-            "repository (pip install -e .)"
+            f"the dashboard notebook {path} is missing: reinstall the package (its wheel "
+            "carries the notebooks) or run from a checkout (pip install -e .)"
         )
     return path
 
@@ -159,6 +159,9 @@ def voila_environment(
     if min_n is not None:
         env[MIN_N_ENV] = str(int(min_n))
     paths = [str(TEMPLATE_ROOT), *[p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]]
+    # Voilà's and the widgets' own files, when Jupyter would not find them (a venv made with
+    # --system-site-packages): last, so nothing the user set is shadowed
+    paths += [str(p) for p in resources.extra_jupyter_paths() if str(p) not in paths]
     env["JUPYTER_PATH"] = os.pathsep.join(paths)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     return env

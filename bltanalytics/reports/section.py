@@ -62,8 +62,8 @@ class Section:
 
         Not validated against the Vega-Lite schema here: the chart builders are (in their
         tests), and validating every chart of every school again took a fifth of a report's
-        time."""
-        return {} if self.chart is None else self.chart.to_dict(validate=False)
+        time. The package theme is applied here, by the report, whatever theme is active."""
+        return {} if self.chart is None else charts.themed_spec(self.chart)
 
     def to_html(self, level: int = 3) -> str:
         """The section as HTML: reading, figure, table, notes, then parts under ``<h{level}>``."""

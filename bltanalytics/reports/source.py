@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bltanalytics import __version__, present
+from bltanalytics import __version__, present, resources
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.load import school_year_text
 from bltanalytics.metrics import Metrics, compute_metrics, read_metrics
 
-#: The sample district shipped with the source tree (``data/sample`` beside the package).
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+#: The sample district shipped with the package (``data/sample`` of a checkout).
+SAMPLE_DIR = resources.sample_district()
 
 #: Settings of the sample made when the source tree has none (the ``bltanalytics sample`` defaults).
 SAMPLE_SETTINGS = {"schools": 6, "students_per_school": 300, "seed": 2026}

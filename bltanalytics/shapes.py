@@ -362,6 +362,29 @@ def empty(model: pa.DataFrameSchema) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series([], dtype=d) for name, d in dtypes(model).items()})
 
 
+def upgrade(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read from an export written before its shape was declared, with the dtypes
+    of its shape where the change loses nothing: a text column then held as ``object``, or
+    an all-empty one held as ``float64`` (``school_id`` of ``quarantine``, ``data_quality``).
+    Anything else is left for :func:`check_tables` to report.
+
+    >>> old = pd.DataFrame({"school_id": [float("nan")], "table": ["students"],
+    ...     "action": ["row_dropped"], "reason": ["duplicate"], "count": [1]})
+    >>> upgrade("data_quality", old)["school_id"].dtype
+    <StringDtype(na_value=nan)>
+    """
+    fixes = {}
+    for column, wanted in dtypes(SHAPES[name]).items():
+        if column not in frame.columns or frame[column].dtype == wanted or str(wanted) != "str":
+            continue
+        values = frame[column]
+        if values.isna().all() or (
+            values.dtype == object and values.dropna().map(type).eq(str).all()
+        ):
+            fixes[column] = wanted
+    return frame.astype(fixes) if fixes else frame
+
+
 def check_tables(frames: dict[str, pd.DataFrame], *, read_from: str | Path | None = None) -> None:
     """Validate tables of the export against their models, all of them, every problem listed.
 

@@ -122,7 +122,8 @@ def shape_failures(
     (empty: none). Validation is lazy (every problem, not the first), dtypes and columns are
     checked on the whole table, and the value checks on :func:`sample_rows` of it.
 
-    ``exact_dtypes``: each column's dtype, which it must have exactly (pandera accepts any
+    ``exact_dtypes``: each column's dtype (or a tuple of the dtypes allowed), which it must
+    have exactly (pandera accepts any
     text dtype, ``object`` included, for ``str``, and its own dtype check reads every value of
     a text column); the schema is then used for its columns and values only. ``private``:
     columns whose values are withheld from the failures (student identifiers), the row still
@@ -138,8 +139,10 @@ def shape_failures(
         frame = frame.reset_index(drop=True)  # rows are positions (no data is copied)
     found: list[Failure] = []
     for name, wanted in (exact_dtypes or {}).items():
-        if name in frame.columns and frame[name].dtype != wanted:
-            found.append(Failure(table, name, None, str(frame[name].dtype), f"dtype {wanted}"))
+        allowed = wanted if isinstance(wanted, tuple) else (wanted,)
+        if name in frame.columns and not any(frame[name].dtype == d for d in allowed):
+            expected = " or ".join(str(d) for d in allowed)
+            found.append(Failure(table, name, None, str(frame[name].dtype), f"dtype {expected}"))
     try:
         schema.validate(sample_rows(frame), lazy=True)
     except pa.errors.SchemaErrors as exc:

@@ -70,8 +70,10 @@ def _year(nullable: bool = False) -> pa.Column:
     return _text(pa.Check.str_matches(SCHOOL_YEAR_PATTERN), nullable=nullable)
 
 
-def _count(dtype: str = "int64", low: int = 0, nullable: bool = False) -> pa.Column:
-    return pa.Column(dtype, pa.Check.ge(low), nullable=nullable)
+def _count(dtype: str = "int64", low: int = 0, nullable: bool = False, also=()) -> pa.Column:
+    """A count. ``also``: other dtypes the column may have today (see :func:`allowed_dtypes`)."""
+    metadata = {"also": list(also)} if also else None
+    return pa.Column(dtype, pa.Check.ge(low), nullable=nullable, metadata=metadata)
 
 
 def _pct(low: float = 0, high: float = 100) -> pa.Column:
@@ -202,10 +204,11 @@ ProfessionalLearning = _shape(
         "school_id": _text(),
         "school_year": _year(),
         "n_instructional_staff": _count(),
-        "n_participating": _count(),
+        # empty (Int64) where the district has no pd_activities table, int64 otherwise
+        "n_participating": _count(nullable=True, also=["Int64"]),
         "participation_rate": _share(),
         "hours_per_staff": pa.Column("float64", pa.Check.ge(0), nullable=True),
-        **{f"n_{f}": _count() for f in PD_FORMATS},
+        **{f"n_{f}": _count(nullable=True, also=["Int64"]) for f in PD_FORMATS},
     },
 )
 
@@ -353,6 +356,21 @@ def dtypes(model: pa.DataFrameSchema) -> dict[str, object]:
     return {name: column.dtype.type for name, column in model.columns.items()}
 
 
+def allowed_dtypes(model: pa.DataFrameSchema) -> dict[str, tuple]:
+    """Each column's dtype, and any other dtype it may have today: a column computed with
+    one dtype on one path and another on another lists both, the first being the one
+    :func:`empty` and :func:`dtypes` give (to be made one where the table is computed).
+
+    >>> [str(d) for d in allowed_dtypes(ProfessionalLearning)["n_participating"]]
+    ['int64', 'Int64']
+    """
+    out = {}
+    for name, column in model.columns.items():
+        also = (column.metadata or {}).get("also", [])
+        out[name] = (column.dtype.type, *(pd.api.types.pandas_dtype(d) for d in also))
+    return out
+
+
 def empty(model: pa.DataFrameSchema) -> pd.DataFrame:
     """A table of the model with no rows: its columns, in order, with their dtypes.
 
@@ -360,6 +378,10 @@ def empty(model: pa.DataFrameSchema) -> pd.DataFrame:
     (0, 14)
     """
     return pd.DataFrame({name: pd.Series([], dtype=d) for name, d in dtypes(model).items()})
+
+
+#: the dtypes each column may have, by table
+_ALLOWED: dict[str, dict[str, tuple]] = {name: allowed_dtypes(m) for name, m in SHAPES.items()}
 
 
 def upgrade(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -394,7 +416,7 @@ def check_tables(frames: dict[str, pd.DataFrame], *, read_from: str | Path | Non
     """
     failures: list[Failure] = []
     for name, frame in frames.items():
-        failures += shape_failures(_VALUES[name], frame, name, exact_dtypes=dtypes(SHAPES[name]))
+        failures += shape_failures(_VALUES[name], frame, name, exact_dtypes=_ALLOWED[name])
     if not failures:
         return
     lines = "\n".join(

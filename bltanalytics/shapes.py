@@ -1,9 +1,10 @@
 """The shapes of the metrics export, named once: one pandera model per output table.
 
 Each table of :class:`~bltanalytics.metrics.Metrics` (and each file of the export) has a model
-here: its columns in order, their dtypes exactly as the export holds them, which may be empty,
-the values they may hold, and the rules between columns (a suppressed figure is never shown).
-Column lists and empty tables come from the models, never from a list typed elsewhere:
+here, a ``pandera.DataFrameSchema`` named like a class (``Achievement``, ``Trends``, ...): its
+columns in order, their dtypes exactly as the export holds them, which may be empty, the values
+they may hold, and the rules between columns (a suppressed figure is never shown). Column
+lists and empty tables come from the models, never from a list typed elsewhere:
 
 >>> columns(Schools)
 ['school_id', 'school_name', 'level']

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -27,8 +28,13 @@ SETTINGS = Config(min_n=12, top_code=90.0, thresholds={"C5.fidelity": 0.8})
 
 
 @pytest.fixture(scope="module")
-def metrics() -> Metrics:
-    return compute_metrics(load_district(SAMPLE), SETTINGS)
+def district():
+    return load_district(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def metrics(district) -> Metrics:
+    return compute_metrics(district, SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +83,16 @@ def test_metrics_carries_the_config_it_was_computed_with(metrics):
     assert metrics.config == SETTINGS
     assert list(metrics.frames()) == list(FRAMES)
     assert "config" not in FRAMES
+
+
+def test_a_quarantine_naming_no_school_keeps_text_school_ids(district):
+    """The loader's quarantine holds school_id as object when no entry names a school."""
+    quarantine = district.quarantine.assign(school_id=pd.Series(None, dtype=object))
+    quarantine = quarantine.set_axis(district.quarantine.index)
+    m = compute_metrics(dataclasses.replace(district, quarantine=quarantine))
+    assert m.quarantine["school_id"].dtype == "str" and m.data_quality["school_id"].dtype == "str"
+    assert m.quarantine["school_id"].isna().all()
+    shapes.check_tables({"quarantine": m.quarantine, "data_quality": m.data_quality})
 
 
 # --------------------------------------------------------------------------- round trip

@@ -27,7 +27,6 @@ import pandas as pd
 
 from bltanalytics import __version__
 from bltanalytics.achievement import achievement as compute_achievement
-from bltanalytics.cleaning import QUARANTINE_COLUMNS
 from bltanalytics.config import Config
 from bltanalytics.csvwrite import write_csv
 from bltanalytics.cycles import team_cycles
@@ -35,7 +34,7 @@ from bltanalytics.district import District
 from bltanalytics.errors import BltError, ConfigError
 from bltanalytics.learning import blended_cycle_progress, distributed_pd_progress, pd_participation
 from bltanalytics.rubric import rollup, score_rubric
-from bltanalytics.shapes import check_tables, upgrade
+from bltanalytics.shapes import Quarantine, Schools, check_tables, columns, upgrade
 from bltanalytics.trends import trends as compute_trends
 
 #: the files of contract section 4, in the order they are described there
@@ -121,10 +120,10 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
         blended_cycle=blended_cycle_progress(staff, activities, config, years=years),
         distributed_pd=distributed_pd_progress(staff, activities, config, years=years),
         trends=compute_trends(achievement),
-        schools=tables["schools"][["school_id", "school_name", "level"]].reset_index(drop=True),
+        schools=tables["schools"][columns(Schools)].reset_index(drop=True),
         enrollment=enrollment,
         data_quality=data_quality,
-        quarantine=q[QUARANTINE_COLUMNS].reset_index(drop=True),
+        quarantine=q[columns(Quarantine)].reset_index(drop=True),
         config=config,
     )
 

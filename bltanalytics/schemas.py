@@ -175,12 +175,16 @@ def _failures(
         if (table, column, row, check) in seen:
             continue
         seen.add((table, column, row, check))
+        if isinstance(value, np.generic):
+            value = value.item()
         if check == "not_nullable":
             value, check = None, "a value, found it empty"
         elif column in private:
             value = WITHHELD
-        elif not isinstance(value, str | int | float | bool) or pd.isna(value):
-            value = None if pd.isna(value) else str(value)
+        elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            value = None
+        elif not isinstance(value, str | int | float | bool):
+            value = str(value)
         out.append(Failure(table, None if column is None else str(column), row, value, check))
     return sorted(out, key=lambda f: (f.row is not None, f.row or 0, str(f.column)))
 

@@ -66,6 +66,37 @@ class Config:
             )
         return replace(self, **overrides)
 
+    def to_dict(self) -> dict:
+        """Every setting by name, thresholds included (a copy): what ``config.json`` holds.
+
+        >>> Config(thresholds={"C5.fidelity": 0.8}).to_dict()["thresholds"]
+        {'C5.fidelity': 0.8}
+        """
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Config:
+        """The config of :meth:`to_dict`; a setting it lacks takes its default (a file
+        written before the setting existed), an unknown one is a :class:`ConfigError`.
+
+        >>> Config.from_dict(Config(min_n=5).to_dict()) == Config(min_n=5)
+        True
+        >>> Config.from_dict({"min_m": 5})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        bltanalytics.errors.ConfigError: unknown setting(s) min_m; known settings: ...
+        """
+        if not isinstance(data, dict):
+            raise ConfigError(f"settings must be a mapping of name to value, found {data!r}")
+        thresholds = data.get("thresholds", {})
+        if not isinstance(thresholds, dict):
+            raise ConfigError(f"thresholds must map indicator ids to shares, found {thresholds!r}")
+        return cls().with_overrides({**data, "thresholds": dict(thresholds)})
+
+
+def _plain(value):
+    return dict(value) if isinstance(value, dict) else value
+
 
 def load_config(path: str | Path | None = None, **overrides) -> Config:
     """Read a YAML config file (optional) and apply keyword overrides on top.

@@ -7,39 +7,53 @@
 
 Reports and dashboards work from a :class:`Metrics` (aggregates only, suppression applied),
 never from student rows; :func:`read_metrics` re-loads an export written by
-:func:`write_metrics` with its dtypes intact (the ``.parquet`` twins of the CSV files).
+:func:`write_metrics` with its dtypes intact (the ``.parquet`` twins of the CSV files) and the
+:class:`~bltanalytics.config.Config` its figures were computed with (``config.json``), so every
+output formats with the settings of its figures. Each table has its shape declared in
+:mod:`bltanalytics.shapes`, checked when the export is written (a failure is a bug in
+bltanalytics) and when it is read (a failure is a changed file).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
 
+from bltanalytics import __version__
 from bltanalytics.achievement import achievement as compute_achievement
 from bltanalytics.config import Config
 from bltanalytics.csvwrite import write_csv
 from bltanalytics.cycles import team_cycles
-from bltanalytics.errors import BltError
+from bltanalytics.errors import BltError, ConfigError
 from bltanalytics.learning import blended_cycle_progress, distributed_pd_progress, pd_participation
-from bltanalytics.load import QUARANTINE_COLUMNS, District
+from bltanalytics.load import District
 from bltanalytics.rubric import rollup, score_rubric
+from bltanalytics.shapes import Quarantine, Schools, check_tables, columns, upgrade
 from bltanalytics.trends import trends as compute_trends
 
 #: the files of contract section 4, in the order they are described there
 CONTRACT_FILES = ("achievement", "rubric", "cycles", "pd", "quarantine")
+#: the export's record of the settings its figures were computed with
+CONFIG_FILE = "config.json"
 
 
 @dataclass(frozen=True)
 class Metrics:
-    """Every published figure of a district. Shares no student rows.
+    """Every published figure of a district, and the settings they were computed with.
+    Shares no student rows.
 
-    ``schools``: school_id, school_name, level. ``enrollment``: students per school, year and
-    grade. ``data_quality``: quarantine entries counted per school, table, action and reason.
+    Every field but ``config`` is a table whose shape :mod:`bltanalytics.shapes` declares
+    (:data:`FRAMES` names them; :meth:`frames` gives them). ``schools``: school_id,
+    school_name, level. ``enrollment``: students per school, year and grade.
+    ``data_quality``: quarantine entries counted per school, table, action and reason.
+    ``config``: the :class:`~bltanalytics.config.Config` the figures were computed with (a
+    Metrics built by hand without one, as tests do, has the defaults).
     """
 
     achievement: pd.DataFrame
@@ -54,14 +68,24 @@ class Metrics:
     enrollment: pd.DataFrame
     data_quality: pd.DataFrame
     quarantine: pd.DataFrame
+    config: Config = field(default_factory=Config)
 
     @property
     def school_years(self) -> list[str]:
         return sorted(self.enrollment["school_year"].unique().tolist())
 
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The tables by name (every field but ``config``), in field order."""
+        return {name: getattr(self, name) for name in FRAMES}
+
+
+#: the fields of :class:`Metrics` that are tables (the export's files), in order
+FRAMES: tuple[str, ...] = tuple(f.name for f in fields(Metrics) if f.name != "config")
+
 
 def compute_metrics(district: District, config: Config | None = None) -> Metrics:
-    """Compute every figure for every school of ``district`` at once."""
+    """Compute every figure for every school of ``district`` at once, with ``config``
+    (default: the contract's settings), which the result carries as ``metrics.config``."""
     config = config or Config()
     tables = district.tables
     years = district.school_years
@@ -78,7 +102,9 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
         .rename("n_students")
         .reset_index()
     )
-    q = district.quarantine
+    # school_id is all-missing object when no quarantined row named a school (the loader
+    # concatenates per-table quarantines): the export's shape holds it as text
+    q = district.quarantine.astype({"school_id": "str"})
     data_quality = (
         q.groupby(["school_id", "table", "action", "reason"], dropna=False, sort=True)
         .size()
@@ -94,10 +120,11 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
         blended_cycle=blended_cycle_progress(staff, activities, config, years=years),
         distributed_pd=distributed_pd_progress(staff, activities, config, years=years),
         trends=compute_trends(achievement),
-        schools=tables["schools"][["school_id", "school_name", "level"]].reset_index(drop=True),
+        schools=tables["schools"][columns(Schools)].reset_index(drop=True),
         enrollment=enrollment,
         data_quality=data_quality,
-        quarantine=q[QUARANTINE_COLUMNS].reset_index(drop=True),
+        quarantine=q[columns(Quarantine)].reset_index(drop=True),
+        config=config,
     )
 
 
@@ -129,44 +156,87 @@ def _atomic_write(path: Path, write, mode: int = 0o644) -> None:
 
 
 def write_metrics(metrics: Metrics, out: str | Path) -> list[Path]:
-    """Write every figure as tidy CSV (booleans as ``true``/``false``) plus a Parquet twin.
+    """Write every figure as tidy CSV (booleans as ``true``/``false``) plus a Parquet twin,
+    and the settings they were computed with as ``config.json``.
 
-    The five contract files come first; each file appears whole or not at all. Large tables
-    are formatted by Arrow (:func:`bltanalytics.csvwrite.write_csv`, the same bytes as pandas'
-    ``to_csv``), and files are written two at a time.
+    Every table is first checked against its shape (:func:`bltanalytics.shapes.check_tables`);
+    a table that breaks it is a bug in bltanalytics, raised as
+    :class:`~bltanalytics.errors.PackageBug` before any file is written. The five contract
+    files come first in the list returned, ``config.json`` last; each file appears whole or
+    not at all. Large tables are formatted by Arrow (:func:`bltanalytics.csvwrite.write_csv`,
+    the same bytes as pandas' ``to_csv``), and files are written two at a time.
+
+    ``config.json``: ``{"bltanalytics_version": ..., "settings": {...}}``, the settings being
+    :meth:`Config.to_dict() <bltanalytics.config.Config.to_dict>` (every setting, thresholds
+    included).
     """
+    frames = metrics.frames()
+    check_tables(frames)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = []
     written = []
-    for field in fields(Metrics):
-        frame: pd.DataFrame = getattr(metrics, field.name)
-        csv_path = out / f"{field.name}.csv"
-        tasks.append((csv_path, lambda tmp, f=frame: write_csv(f, tmp)))
+    for name, frame in frames.items():
+        csv_path = out / f"{name}.csv"
+        tasks.append((len(frame), csv_path, lambda tmp, f=frame: write_csv(f, tmp)))
         tasks.append(
-            (out / f"{field.name}.parquet", lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+            (
+                len(frame),
+                out / f"{name}.parquet",
+                lambda tmp, f=frame: f.to_parquet(tmp, index=False),
+            )
         )
         written.append(csv_path)
+    settings = json.dumps(
+        {"bltanalytics_version": __version__, "settings": metrics.config.to_dict()}, indent=2
+    )
+    config_path = out / CONFIG_FILE
+    tasks.append((0, config_path, lambda tmp: Path(tmp).write_text(settings + "\n", "utf-8")))
     # the largest files first, so the two threads finish together
-    tasks.sort(key=lambda task: -len(getattr(metrics, task[0].stem)))
+    tasks.sort(key=lambda task: -task[0])
     mode = _new_file_mode()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="bltwrite") as pool:
-        for done in [pool.submit(_atomic_write, path, write, mode) for path, write in tasks]:
+        for done in [pool.submit(_atomic_write, path, write, mode) for _, path, write in tasks]:
             done.result()
     order = {name: i for i, name in enumerate(CONTRACT_FILES)}
-    return sorted(written, key=lambda p: order.get(p.stem, len(order)))
+    return [*sorted(written, key=lambda p: order.get(p.stem, len(order))), config_path]
 
 
 def read_metrics(folder: str | Path) -> Metrics:
-    """Re-load an export written by :func:`write_metrics` (from its Parquet twins)."""
+    """Re-load an export written by :func:`write_metrics` (from its Parquet twins), with the
+    settings its figures were computed with.
+
+    Every table is checked against its shape; a file that breaks it (edited, cut short) is an
+    :class:`~bltanalytics.errors.ExportError` naming the file, column, row and value. An export
+    written before ``config.json`` existed has no record of its settings: it is read with the
+    contract's defaults (``Config()``), which may not be the settings it was computed with;
+    write it again to record them. Exports of that time also held an all-empty ``school_id``
+    as another dtype than text; it is read as text (:func:`bltanalytics.shapes.upgrade`).
+    """
     folder = Path(folder)
     frames = {}
-    for field in fields(Metrics):
-        path = folder / f"{field.name}.parquet"
+    for name in FRAMES:
+        path = folder / f"{name}.parquet"
         if not path.exists():
             raise BltError(
                 f"{folder} is not a complete metrics export ({path.name} is missing): "
                 f"run `bltanalytics metrics DISTRICT_FOLDER --out {folder}`"
             )
-        frames[field.name] = pd.read_parquet(path)
-    return Metrics(**frames)
+        frames[name] = upgrade(name, pd.read_parquet(path))
+    check_tables(frames, read_from=folder)
+    return Metrics(**frames, config=_read_config(folder / CONFIG_FILE))
+
+
+def _read_config(path: Path) -> Config:
+    if not path.exists():
+        return Config()  # written before config.json: the defaults (see read_metrics)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        return Config.from_dict(record["settings"])
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as exc:
+        raise ConfigError(
+            f"{path} is not the settings record bltanalytics writes ({exc}); write the export "
+            f"again with `bltanalytics metrics DISTRICT_FOLDER --out {path.parent}`"
+        ) from None
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

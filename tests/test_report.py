@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bltanalytics import reports
+from bltanalytics import reports, shapes
 from bltanalytics.achievement import ACHIEVEMENT_COLUMNS
 from bltanalytics.errors import BltError
 from bltanalytics.learning import PD_FORMATS
@@ -210,7 +210,7 @@ def metrics() -> Metrics:
             ],
             ignore_index=True,
         ),
-        trends=pd.DataFrame({"school_id": pd.Series(dtype="str")}),
+        trends=shapes.empty(shapes.SHAPES["trends"]),
         schools=pd.DataFrame(
             {
                 "school_id": ["0101", "0102"],
@@ -235,9 +235,7 @@ def metrics() -> Metrics:
                 "count": [3, 1, 2, 5],
             }
         ),
-        quarantine=pd.DataFrame(
-            {c: pd.Series(dtype="str") for c in ("table", "source_row", "reason")}
-        ),
+        quarantine=shapes.empty(shapes.SHAPES["quarantine"]),
     )
 
 

@@ -30,10 +30,14 @@ from bltanalytics.load.indicators import rated_indicator_ids
 from bltanalytics.load.mapping import Mapping
 from bltanalytics.load.normalize import NOT_REPORTED, school_year_text
 from bltanalytics.load.quarantine import QUARANTINE_COLUMNS
+from bltanalytics.load.schemas import GRADES, SCHOOL_YEAR_PATTERN, shape_failures
 from bltanalytics.load.validate import QualityReport, format_report, quality_report
 from bltanalytics.load.vocabulary import canonical_values
 
 __all__ = [
+    "GRADES",
+    "SCHOOL_YEAR_PATTERN",
+    "shape_failures",
     "CODED_COLUMNS",
     "DEMOGRAPHIC_FLAGS",
     "NOT_REPORTED",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -112,8 +111,8 @@ def _read_metrics_cached(folder: Path) -> Metrics:
     if cached is None or cached[0] != folder or cached[1] != signature or not signature:
         metrics = read_metrics(folder)  # raises the helpful error for a missing export
         _EXPORT_CACHE["last"] = cached = (folder, signature, metrics)
-    frames = {f.name: getattr(cached[2], f.name) for f in fields(Metrics)}
-    return Metrics(**{name: frame.copy(deep=False) for name, frame in frames.items()})
+    frames = {name: frame.copy(deep=False) for name, frame in cached[2].frames().items()}
+    return Metrics(**frames, config=cached[2].config)
 
 
 def _whole(value: object, name: str) -> int:

@@ -19,8 +19,13 @@
 # One school and one school year: who is reaching proficiency, how the teacher teams' cycles
 # went, where the school stands on the Culture of Continuous Improvement rubric, and how staff
 # took part in professional learning. Each section opens with one sentence that reads the
-# figures, then a chart and a table with the same figures. `*` marks a figure that is not shown
-# to protect students' privacy. `docs/report_contents.md` explains every section.
+# figures, then a chart and a table with the same figures.
+#
+# **Reading the figures.** `*` marks a figure hidden to protect students' privacy: its group is
+# smaller than the district publishes (the notes give the size), or it is hidden to protect such a
+# group. `≥95%` and `≤5%` mark percentages shown only as a bound, and a
+# gap beside them is the range it must lie in (`+34 to +40`). The notes under each section say
+# how its figures are worked out.
 
 # %%
 from bltanalytics import reports

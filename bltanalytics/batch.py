@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import json
 import logging
 import os
@@ -51,8 +50,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
 
+import jinja2
 import nbformat
 from distributed import Client
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -770,58 +769,39 @@ def run_json(summary: RunSummary) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-_INDEX_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a;
-       margin: 2rem auto; max-width: 60rem; padding: 0 1rem; line-height: 1.4; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ccc;
-         vertical-align: top; }
-.status { font-weight: 600; white-space: nowrap; }
-.failed .status { color: #b00020; }
-.ok .status { color: #1b5e20; }
-.skipped .status { color: #37474f; }
-@media print { body { margin: 0; max-width: none; } a { color: inherit; }
-               tr { break-inside: avoid; page-break-inside: avoid; } }
-"""
-
 _STATUS_LABEL = {"ok": "ok", "failed": "failed", "skipped": "up to date (skipped)"}
 
-
-def _link(path: Path | None, out: Path, text: str) -> str:
-    if path is None:
-        return html.escape(text)
-    return f'<a href="{quote(_relative(path, out))}">{html.escape(text)}</a>'
+#: The index page's template (Jinja, autoescaped: a school name or failure reason is text).
+_INDEX = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    keep_trailing_newline=True,
+).get_template("run_index.html.j2")
 
 
 def index_html(summary: RunSummary) -> str:
-    """A self-contained page listing every report with its status (no scripts, no assets)."""
-    out = summary.out
-    rows = []
-    for r in summary.results:
-        report = _link(r.html, out, r.title) if r.status != "failed" else html.escape(r.title)
-        if r.status == "failed":
-            details = html.escape(r.reason or "")
-            if r.failed_notebook is not None:
-                details += " (" + _link(r.failed_notebook, out, "failed notebook") + ")"
-        else:
-            details = _link(r.notebook, out, "notebook")
-        rows.append(
-            f'<tr class="{r.status}"><td>{report}<br><small>{html.escape(r.key)}</small></td>'
-            f'<td class="status">{_STATUS_LABEL[r.status]}</td><td>{details}</td></tr>'
-        )
-    when = summary.started_at.strftime("%Y-%m-%d %H:%M UTC")
+    """A self-contained page listing every report with its status (no scripts, no assets).
+
+    Readers get the HTML reports; a failed report shows its reason and its failed notebook."""
+    rows = [
+        {
+            "key": r.key,
+            "title": r.title,
+            "status": r.status,
+            "label": _STATUS_LABEL[r.status],
+            "html": _relative(r.html, summary.out) if r.status != "failed" else None,
+            "reason": r.reason or "" if r.status == "failed" else "",
+            "failed_notebook": _relative(r.failed_notebook, summary.out),
+        }
+        for r in summary.results
+    ]
     counts = (
         f"{len(summary.results)} reports: {len(summary.ok)} written, "
         f"{len(summary.skipped)} up to date, {len(summary.failed)} failed"
     )
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>Reports: {html.escape(counts)}</title>\n<style>{_INDEX_CSS}</style>\n"
-        "</head>\n<body>\n<main>\n<h1>Reports</h1>\n"
-        f"<p>Run of {html.escape(when)} ({summary.mode} kernels): {html.escape(counts)}.</p>\n"
-        '<table>\n<thead><tr><th scope="col">Report</th><th scope="col">Status</th>'
-        '<th scope="col">Details</th></tr></thead>\n<tbody>\n'
-        + "\n".join(rows)
-        + "\n</tbody>\n</table>\n</main>\n</body>\n</html>\n"
+    return _INDEX.render(
+        rows=rows,
+        counts=counts,
+        when=summary.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        mode=summary.mode,
     )

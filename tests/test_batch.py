@@ -238,6 +238,8 @@ def test_index_lists_every_report_with_its_status(tmp_path):
     assert "up to date" in rows[1][1] and '<a href="school_0202.html">Elm</a>' in rows[1][1]
     assert "Ash &amp; Pine" in rows[2][1] and 'href="failed/school_0303.ipynb"' in rows[2][1]
     assert "school_0303.html" not in page
+    # readers get the pages; the executed notebooks of reports that worked are not linked
+    assert "school_0101.ipynb" not in page and "school_0202.ipynb" not in page
     assert "3 reports: 1 written, 1 up to date, 1 failed" in page
 
 

@@ -127,3 +127,21 @@ def test_voila_app_reads_its_options_and_swaps_the_page_handler(tmp_path):
     handlers = app.init_handlers()
     pages = [entry for entry in handlers if entry[0].endswith("/(.*)") and "voila" not in entry[0]]
     assert pages and all(entry[1] is DashboardPageHandler for entry in pages)
+
+
+def test_pages_render_a_few_at_a_time_first_come_first_served():
+    gate = VisitorGate(lambda: set(), max_rendering=2)
+    order: list[str] = []
+
+    async def page(name: str, seconds: float):
+        async with gate.rendering():
+            order.append(f"{name} starts")
+            await asyncio.sleep(seconds)
+            order.append(f"{name} done")
+
+    async def room():
+        await asyncio.gather(page("a", 0.05), page("b", 0.05), page("c", 0.0))
+
+    asyncio.run(room())
+    assert order.index("c starts") > min(order.index("a done"), order.index("b done"))
+    assert VisitorGate(lambda: set()).rendering() is not None  # no limit: a no-op context

@@ -28,7 +28,9 @@ True
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
+import os
 from collections.abc import Callable
 
 import psutil
@@ -106,8 +108,12 @@ class VisitorGate:
         max_kernels: int = 0,
         memory_floor_mb: int = 0,
         available_mb: Callable[[], float] | None = None,
+        max_rendering: int = 0,
     ) -> None:
         self._live = live_kernels
+        #: pages rendered at once (0: no limit); later arrivals queue, first come first served
+        self.max_rendering = int(max_rendering)
+        self._rendering = asyncio.Semaphore(self.max_rendering) if self.max_rendering else None
         self.max_kernels = int(max_kernels)
         self.memory_floor_mb = int(memory_floor_mb)
         self._available_mb = available_mb or (lambda: psutil.virtual_memory().available / 2**20)
@@ -141,6 +147,12 @@ class VisitorGate:
     def release(self, ticket: object) -> None:
         """The page request of ``ticket`` is over (its kernel, if any, stays counted)."""
         self._pending.discard(ticket)
+
+    def rendering(self):
+        """A slot to render a page in: with 2 cores, two pages drawn one after the other are
+        both ready sooner than ten drawn at once, all of them late (and their browsers parse
+        the page's scripts only once it comes)."""
+        return self._rendering or contextlib.nullcontext()
 
 
 class _PageKernels:
@@ -206,7 +218,8 @@ class DashboardPageHandler(TornadoVoilaHandler):
             return None
         self._ticket = gate.admit()
         try:
-            return await super().get(path)
+            async with gate.rendering():
+                return await super().get(path)
         finally:
             gate.release(self._ticket)
             self._ticket = None
@@ -264,6 +277,11 @@ class DashboardVoila(Voila):
         help="Tell new visitors to wait while less memory than this (MiB) is available (0: off).",
     )
     retry_after = Integer(60, config=True, help="Seconds a visitor past the ceiling is told.")
+    max_rendering = Integer(
+        os.cpu_count() or 2,
+        config=True,
+        help="Pages rendered at once; later visitors queue (0: no limit). Default: the CPUs.",
+    )
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -276,6 +294,7 @@ class DashboardVoila(Voila):
             lambda: set(manager.list_kernel_ids()),
             max_kernels=self.max_kernels,
             memory_floor_mb=self.memory_floor_mb,
+            max_rendering=self.max_rendering,
         )
         settings["bltanalytics_retry_after"] = self.retry_after
         return settings

@@ -38,7 +38,7 @@ import tornado.web
 from jupyter_core.utils import ensure_async
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado.ioloop import IOLoop
-from traitlets import Float, Integer
+from traitlets import Float, Integer, Set
 from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
 
@@ -235,8 +235,20 @@ class DashboardKernelManager(AsyncMappingKernelManager):
     stalls for seconds a third of the time, PERFORMANCE_NOTES).
     """
 
+    #: kernels being shut down: no longer anyone's place, though still listed for a moment
+    shutting_down = Set()
+
     async def shutdown_kernel(self, kernel_id, now=False, restart=False):
-        return await super().shutdown_kernel(kernel_id, now=not restart, restart=restart)
+        if not restart:
+            self.shutting_down.add(kernel_id)
+        try:
+            return await super().shutdown_kernel(kernel_id, now=not restart, restart=restart)
+        finally:
+            self.shutting_down.discard(kernel_id)
+
+    def live_kernels(self) -> set[str]:
+        """Kernels running and not being shut down."""
+        return set(self.list_kernel_ids()) - self.shutting_down
 
     release_after = Float(
         10.0,
@@ -291,7 +303,7 @@ class DashboardVoila(Voila):
         settings = super().init_settings()
         manager = self.kernel_manager
         settings[GATE_SETTING] = VisitorGate(
-            lambda: set(manager.list_kernel_ids()),
+            manager.live_kernels,
             max_kernels=self.max_kernels,
             memory_floor_mb=self.memory_floor_mb,
             max_rendering=self.max_rendering,

@@ -19,6 +19,9 @@ voila`` (every Voilà option works the same) plus three things a training room n
    preheated pool comes on top); a visitor past it, or arriving while the machine has less than
    :attr:`DashboardVoila.memory_floor_mb` of memory available, gets a plain *"the dashboard is
    full"* page (HTTP 503, ``Retry-After``) that tries again by itself, never a hung page.
+4. **Pages drawn a few at a time** (:attr:`DashboardVoila.max_rendering`, the CPU count),
+   first come first served, so on two cores the first of a room arriving at once are served
+   in seconds instead of all of them late.
 
 >>> from bltanalytics.dashboards.voila_app import full_page
 >>> "try again in a minute" in full_page(places=12, retry_after=60)

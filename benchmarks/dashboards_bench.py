@@ -35,13 +35,14 @@ LOCAL = {"127.0.0.1", "localhost"}
 class Server:
     """``bltanalytics dashboard explorer --port P`` in its own process group."""
 
-    def __init__(self, log: Path, pool_size: int | None = None) -> None:
+    def __init__(self, log: Path, pool_size: int | None = None, extra=()) -> None:
         self.port = free_port()
         self.log = log
         argv = [sys.executable, "-c", "from bltanalytics.cli import app; app()"]
         argv += ["dashboard", "explorer", "--port", str(self.port)]
         if pool_size is not None:
             argv += ["--pool-size", str(pool_size)]
+        argv += list(extra)
         self.url = f"http://127.0.0.1:{self.port}/"
         with log.open("w") as out:
             self.process = subprocess.Popen(

@@ -273,6 +273,24 @@ def dashboard(
     pool_size: Annotated[
         int, typer.Option("--pool-size", min=0, help="Kernels kept warm for the next visitor.")
     ] = 2,
+    max_kernels: Annotated[
+        int | None,
+        typer.Option(
+            "--max-kernels",
+            min=1,
+            help="Most visitors served at once (each holds a kernel); one more is asked to try "
+            "again in a minute. Default: what the memory available now holds.",
+        ),
+    ] = None,
+    cull_idle: Annotated[
+        int,
+        typer.Option(
+            "--cull-idle",
+            min=10,
+            metavar="SECONDS",
+            help="Shut down a kernel no page is connected to after this many idle seconds.",
+        ),
+    ] = 120,
 ) -> None:
     """Serve a Voilà dashboard (explorer, rubric or presenter) until Ctrl-C."""
     from bltanalytics.dashboards.serve import serve
@@ -286,5 +304,7 @@ def dashboard(
         min_n=min_n,
         open_browser=open_browser,
         pool_size=pool_size,
+        max_kernels=max_kernels,
+        cull_idle=cull_idle,
     )
     raise typer.Exit(code)

@@ -361,7 +361,7 @@ def test_slide_html_escapes():
 
 def test_voila_arguments_standalone_local_hidden_code():
     args = serve.voila_arguments("rubric", port=9000)
-    assert args[:3] == [sys.executable, "-m", "voila"]
+    assert args[:3] == [sys.executable, "-m", "bltanalytics.dashboards.voila_app"]
     assert args[3].endswith("notebooks/dashboards/rubric_board.ipynb")
     for flag in (
         "--port=9000",

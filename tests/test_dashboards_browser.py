@@ -45,9 +45,16 @@ CHANGE_TIMEOUT_MS = 20_000
 # ------------------------------------------------------------------------------------------------
 
 
+class ServerUrl(str):
+    """The address of a server started by :func:`dashboard_server`, with its process and log."""
+
+    process: subprocess.Popen
+    log: Path
+
+
 @contextmanager
 def dashboard_server(name: str, data: Path, *extra: str, log: Path):
-    """``bltanalytics dashboard NAME --data DATA --port P``; yields (url, log path)."""
+    """``bltanalytics dashboard NAME --data DATA --port P``; yields its :class:`ServerUrl`."""
     launcher = shutil.which("bltanalytics")
     if launcher is None:
         pytest.fail("the bltanalytics command is not on PATH: pip install -e '.[test]'")
@@ -70,7 +77,9 @@ def dashboard_server(name: str, data: Path, *extra: str, log: Path):
             time.sleep(0.25)
         with urllib.request.urlopen(url + "voila/static/voila.js", timeout=10) as answer:
             assert answer.status == 200
-        yield url
+        served = ServerUrl(url)
+        served.process, served.log = process, log
+        yield served
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -474,3 +483,143 @@ def test_bad_data_folder_shows_a_plain_message(browser, tmp_path):
         finally:
             page.close()
     assert "warning:" in log.read_text()
+
+
+# ------------------------------------------------------------------------------------------------
+# Kernels: freed when a page goes, a ceiling on visitors (one server: pool of 1, ceiling of 3)
+# ------------------------------------------------------------------------------------------------
+
+ROOM_POOL = 1
+ROOM_CEILING = 3
+
+
+@pytest.fixture(scope="module")
+def room_url(district, tmp_path_factory):
+    log = tmp_path_factory.mktemp("logs") / "room.log"
+    extra = ("--pool-size", str(ROOM_POOL), "--max-kernels", str(ROOM_CEILING))
+    with dashboard_server("explorer", district, *extra, log=log) as url:
+        yield url
+
+
+def kernel_ids(server: ServerUrl) -> set[str]:
+    """Ids of the kernels running under ``server``, from their processes' connection files."""
+    import psutil
+
+    found = set()
+    for child in psutil.Process(server.process.pid).children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+        except psutil.Error:  # exited meanwhile
+            continue
+        match = re.search(r"ipykernel_launcher.*kernel-([0-9a-f-]{36})\.json", command)
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+def wait_for_kernels(server: ServerUrl, done, timeout: float, what: str) -> set[str]:
+    """Poll the server's kernels until ``done(ids)``; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ids = kernel_ids(server)
+        if done(ids):
+            return ids
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: still {len(ids)} kernel(s) after {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def page_kernel(page) -> str:
+    """The kernel a Voilà page is connected to (its page config)."""
+    return page.evaluate(
+        "() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
+    )
+
+
+def test_closed_pages_free_their_kernels(browser, room_url, timings):
+    from bltanalytics.dashboards.serve import RELEASE_AFTER_SECONDS
+
+    wait_for_kernels(room_url, lambda ids: len(ids) == ROOM_POOL, 60, "pool at start")
+    for visit in range(10):
+        page = OfflinePage(browser, viewport=(1000, 700))
+        page.open(room_url, BARS)
+        kernel = page_kernel(page.page)
+        assert kernel in kernel_ids(room_url)
+        assert page.external == []
+        if visit % 3 == 2:
+            # a page that vanishes without beforeunload (a phone's browser dropping it): its
+            # kernel goes once its connection has been closed for RELEASE_AFTER_SECONDS
+            page.close()
+            continue
+        assert "_xsrf" in {cookie["name"] for cookie in page.context.cookies()}
+        start = time.perf_counter()
+        page.page.close(run_before_unload=True)  # as closing the tab does
+        # freed well before the disconnect release could have done it: the page's request did
+        wait_for_kernels(
+            room_url, lambda ids, k=kernel: k not in ids, RELEASE_AFTER_SECONDS / 2, "closed page"
+        )
+        timings.setdefault("kernel_freed_after_close_s", []).append(time.perf_counter() - start)
+        page.close()
+    wait_for_kernels(
+        room_url,
+        lambda ids: len(ids) == ROOM_POOL,
+        RELEASE_AFTER_SECONDS + 20,
+        "after 10 pages opened and closed",
+    )
+    log = room_url.log.read_text(errors="replace")
+    assert not re.search(r"403 POST /voila/api/shutdown", log), "a shutdown request was refused"
+
+
+def test_reloads_do_not_grow_the_kernels(browser, room_url):
+    wait_for_kernels(room_url, lambda ids: len(ids) == ROOM_POOL, 60, "pool before reloads")
+    page = OfflinePage(browser, viewport=(1000, 700))
+    try:
+        page.open(room_url, BARS)
+        seen = []
+        for _ in range(5):
+            page.page.reload(wait_until="commit")
+            page.page.wait_for_selector(BARS, timeout=FIRST_CHART_TIMEOUT_MS)
+            seen.append(len(kernel_ids(room_url)))
+        # the page's one kernel and the pool; a moment's overlap while the pool refills
+        assert max(seen) <= ROOM_POOL + 2, seen
+        kernel = page_kernel(page.page)
+        ids = wait_for_kernels(
+            room_url, lambda ids: len(ids) == ROOM_POOL + 1, 30, "after 5 reloads"
+        )
+        assert kernel in ids
+        assert page.external == []
+    finally:
+        page.close()
+
+
+def test_a_visitor_past_the_ceiling_gets_the_plain_page(browser, room_url):
+    wait_for_kernels(room_url, lambda ids: len(ids) == ROOM_POOL, 60, "pool before the room")
+    room = [OfflinePage(browser, viewport=(1000, 700)) for _ in range(ROOM_CEILING)]
+    late = OfflinePage(browser, viewport=(1000, 700))
+    try:
+        for visitor in room:
+            visitor.open(room_url, BARS)
+        start = time.perf_counter()
+        answer = late.page.goto(room_url)
+        assert time.perf_counter() - start < 5  # told at once, not a hung page
+        assert answer.status == 503
+        assert answer.headers.get("retry-after") == "60"
+        text = late.page.inner_text("body")
+        assert "The dashboard is full" in text and "try again in a minute" in text
+        assert f"All {ROOM_CEILING} places are taken" in text
+        assert late.page.locator("script").count() == 0
+        late.screenshot("dashboard_full")
+        held = kernel_ids(room_url)
+        assert len(held) <= ROOM_CEILING + ROOM_POOL  # the refused visitor started none
+        # someone leaves; the visitor who was told to wait gets in
+        leaving = room.pop(0)
+        kernel = page_kernel(leaving.page)
+        leaving.page.close(run_before_unload=True)  # returns before the page has unloaded
+        wait_for_kernels(room_url, lambda ids: kernel not in ids, 5, "the leaver's kernel")
+        leaving.close()
+        late.open(room_url, BARS)
+        assert late.page.locator(BARS).count() > 0
+        assert late.external == [] and all(v.external == [] for v in room)
+    finally:
+        for visitor in [*room, late]:
+            visitor.close()

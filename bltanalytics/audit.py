@@ -24,14 +24,14 @@ points found along the way prove most groups protected without a programme of th
 ...                  [("01", "2025-26", "Spring", "Math", "All", *r[1:]) for r in rows],
 ...     columns=["school_id", "school_year", "term", "subject", "grade", "dimension",
 ...              "group", "n_tested", "n_proficient"])
->>> published = suppress_for_test(a)               # min_n and complementary, family by family
->>> result = audit(published)
+>>> from bltanalytics.suppression import suppress
+>>> result = audit(suppress(a))                    # X is small, F hides with it: F + X = 15
 >>> result.groups[["grade", "group", "reason", "n_min", "n_max", "p_forced", "protected"]]
   grade group         reason  n_min  n_max p_forced  protected
-0     3     M  complementary     10     20     none       True
-1     3     X          min_n      1      9     none       True
-2   All     M  complementary     10     20     none       True
-3   All     X          min_n      1      9     none       True
+0     3     F  complementary     10     14     none       True
+1     3     X          min_n      1      5     none       True
+2   All     F  complementary     10     14     none       True
+3   All     X          min_n      1      5     none       True
 >>> result.protected
 True
 """
@@ -71,7 +71,7 @@ REASON_MIN_N = "min_n"
 #: upper bound on any count (keeps every programme bounded; far above any school).
 BIG = 1_000_000
 _EPS = 1e-6
-_RANDOM_ROUNDS = 3  # random objectives (each with its opposite) before per-group objectives
+_RANDOM_ROUNDS = 1  # random objectives (each with its opposite) before per-group objectives
 _CHUNK_VARIABLES = 6000
 
 
@@ -126,8 +126,7 @@ class AuditResult:
         ]
         if self.coded_exact:
             lines.append(
-                f"coded groups (≥95%/≤5%) publishing their exact n_proficient: "
-                f"{self.coded_exact:,}"
+                f"coded groups (≥95%/≤5%) publishing their exact n_proficient: {self.coded_exact:,}"
             )
         if self.protected:
             lines.append("protected: no hidden figure can be worked out from the export")
@@ -233,13 +232,21 @@ def _bool(values: pd.Series, csv_name: str = "suppressed") -> np.ndarray:
 def _number(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
+    return (
+        pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
+    )
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series("", index=frame.index, dtype="str")
     return frame[column].astype("str").fillna("")
+
+
+def _position(values, value) -> int:
+    """Position of ``value`` among factorized ``values``, or -2 (matches no code)."""
+    found = pd.Index(values).get_indexer([value])[0]
+    return int(found) if found >= 0 else -2
 
 
 def _codes(frame: pd.DataFrame, columns) -> np.ndarray:
@@ -281,34 +288,39 @@ class _Model:
         a = achievement.reset_index(drop=True)
         rows = len(a)
         suppressed = _bool(a["suppressed"])
-        reason = _text(a, "suppression_reason").to_numpy(dtype=object)
+        reason = _text(a, "suppression_reason")
+        reason_code, reasons = pd.factorize(reason)
+        min_n_reason = reason_code == _position(reasons, REASON_MIN_N)
         display = _text(a, "display")
         n = _number(a, "n_tested")
         p = _number(a, "n_proficient")
         pct = _number(a, "pct_proficient")
         gap = _number(a, "gap_pp")
-        n[suppressed] = np.nan
-        p[suppressed] = np.nan
-        pct[suppressed] = np.nan
-        gap[suppressed] = np.nan
+        for values in (n, p, pct, gap):
+            values[suppressed] = np.nan
+        display_code, displays = pd.factorize(display)
+        displays = list(displays)
         top = f"≥{config.top_code:g}%"
         bottom = f"≤{config.bottom_code:g}%"
-        is_top = (display == top).to_numpy() & ~suppressed
-        is_bottom = (display == bottom).to_numpy() & ~suppressed
+        is_top = (display_code == (displays.index(top) if top in displays else -2)) & ~suppressed
+        is_bottom = (
+            display_code == (displays.index(bottom) if bottom in displays else -2)
+        ) & ~suppressed
         coded_exact = int(((is_top | is_bottom) & ~np.isnan(p)).sum())
 
         block = _codes(a, BLOCK)
-        grade = a["grade"].astype("str").to_numpy(dtype=object)
-        dimension = a["dimension"].astype("str").to_numpy(dtype=object)
-        group = a["group"].astype("str").to_numpy(dtype=object)
-        is_all_dim = dimension == ALL_DIMENSION
-        is_all_grade = grade == ALL_GRADES
+        n_blocks = int(block.max()) + 1 if rows else 0
+        grade, grades = pd.factorize(a["grade"].astype("str"))
+        dimension, dimensions = pd.factorize(a["dimension"].astype("str"))
+        group, groups = pd.factorize(a["group"].astype("str"))
+        is_all_dim = dimension == _position(dimensions, ALL_DIMENSION)
+        is_all_grade = grade == _position(grades, ALL_GRADES)
 
         # What the attacker can recompute: p from a published percentage, or from gap_pp and
         # the published All Students percentage of the same grade.
-        cell_key = _codes(pd.DataFrame({"b": block, "g": grade}), ["b", "g"])
-        all_pct = np.full(int(cell_key.max()) + 1 if rows else 0, np.nan)
+        cell_key = block * len(grades) + grade
         all_rows = np.flatnonzero(is_all_dim)
+        all_pct = np.full(n_blocks * len(grades), np.nan)
         all_pct[cell_key[all_rows]] = pct[all_rows]
         pct = np.where(np.isnan(pct), gap + all_pct[cell_key], pct)
         derived = np.isnan(p) & ~np.isnan(pct) & ~np.isnan(n)
@@ -317,51 +329,51 @@ class _Model:
         n_unknown = np.isnan(n)
         p_unknown = np.isnan(p)
         # bounds of the unknown counts
-        n_lo = np.where(reason == REASON_MIN_N, 1.0, float(config.min_n))
-        n_hi = np.where(reason == REASON_MIN_N, float(config.min_n - 1), float(BIG))
+        n_lo = np.where(min_n_reason, 1.0, float(config.min_n))
+        n_hi = np.where(min_n_reason, float(config.min_n - 1), float(BIG))
         n_lo[~suppressed] = 1.0
         n_hi[~suppressed] = BIG
         p_lo = np.zeros(rows)
         p_hi = np.where(n_unknown, float(BIG), n)
         known_n = ~n_unknown & p_unknown
-        p_lo = np.where(
-            known_n & is_top, np.ceil(config.top_code / 100.0 * n - _EPS), p_lo
-        )
-        p_hi = np.where(
-            known_n & is_bottom, np.floor(config.bottom_code / 100.0 * n + _EPS), p_hi
-        )
+        p_lo = np.where(known_n & is_top, np.ceil(config.top_code / 100.0 * n - _EPS), p_lo)
+        p_hi = np.where(known_n & is_bottom, np.floor(config.bottom_code / 100.0 * n + _EPS), p_hi)
         # an ordinary whole-number display of a published group whose count is not given
-        shown = display.str.fullmatch(r"\d{1,3}%").to_numpy() & known_n & ~is_top & ~is_bottom
-        if shown.any():
-            k = pd.to_numeric(display[shown].str[:-1]).to_numpy(dtype=float)
+        shown = np.flatnonzero(known_n & ~is_top & ~is_bottom)
+        if shown.size:
+            text = display.iloc[shown]
+            whole = text.str.fullmatch(r"\d{1,3}%").to_numpy(dtype=bool, na_value=False)
+            shown = shown[whole]
+            k = pd.to_numeric(text[whole].str[:-1]).to_numpy(dtype=float)
             p_lo[shown] = np.maximum(np.ceil((k - 0.5) * n[shown] / 100.0 - _EPS), 0)
             p_hi[shown] = np.minimum(np.floor((k + 0.5) * n[shown] / 100.0 + _EPS), n[shown])
 
         # Lines: (1) the groups of a dimension in a grade = that grade's All Students;
-        # (2) the grades of a group = its grade-All row.
-        frame = pd.DataFrame(
-            {"row": np.arange(rows), "b": block, "g": grade, "d": dimension, "k": group}
-        )
-        totals1 = frame[is_all_dim][["b", "g", "row"]].rename(columns={"row": "total"})
-        members1 = frame[~is_all_dim].merge(totals1, on=["b", "g"], how="inner")
-        totals2 = frame[is_all_grade][["b", "d", "k", "row"]].rename(columns={"row": "total"})
-        members2 = frame[~is_all_grade].merge(totals2, on=["b", "d", "k"], how="inner")
-        line1 = _codes(members1, ["b", "g", "d"])
-        line2 = _codes(members2, ["b", "d", "k"]) + (int(line1.max()) + 1 if len(line1) else 0)
-        n_lines = int(line2.max()) + 1 if len(line2) else (int(line1.max()) + 1 if len(line1) else 0)
+        # (2) the grades of a group = its grade-All row. Members +1, the total -1.
+        row = np.arange(rows)
+        total1 = np.full(n_blocks * len(grades), -1)
+        total1[cell_key[all_rows]] = all_rows
+        m1 = np.flatnonzero(~is_all_dim & (total1[cell_key] >= 0))
+        key1 = cell_key[m1] * len(dimensions) + dimension[m1]
+        key2 = (block * len(dimensions) + dimension) * len(groups) + group
+        total2 = pd.Series(row[is_all_grade], index=key2[is_all_grade])
+        found2 = total2.index.get_indexer(key2)
+        m2 = np.flatnonzero(~is_all_grade & (found2 >= 0))
+        line1 = pd.factorize(key1)[0]
+        n1 = int(line1.max()) + 1 if len(line1) else 0
+        line2 = pd.factorize(key2[m2])[0] + n1
+        n_lines = int(line2.max()) + 1 if len(line2) else n1
         line_of = np.r_[line1, line2]
-        member = np.r_[members1["row"].to_numpy(), members2["row"].to_numpy()]
-        total = np.r_[members1["total"].to_numpy(), members2["total"].to_numpy()]
+        member = np.r_[m1, m2]
+        total = np.r_[total1[cell_key[m1]], total2.to_numpy()[found2[m2]]]
         line_total = np.zeros(n_lines, dtype=np.int64)
         line_total[line_of] = total
-        line_block = block[line_total]
-        # entries (line, row, coefficient): members +1, the total -1
         e_line = np.r_[line_of, np.arange(n_lines)]
         e_row = np.r_[member, line_total]
         e_val = np.r_[np.ones(len(member)), -np.ones(n_lines)]
 
         # Only blocks with a suppressed group need a programme.
-        wanted = np.zeros(int(block.max()) + 1 if rows else 0, dtype=bool)
+        wanted = np.zeros(n_blocks, dtype=bool)
         wanted[block[suppressed]] = True
 
         # Variables: n of rows with unknown n, p of rows with unknown p, in wanted blocks,
@@ -401,24 +413,18 @@ class _Model:
             rhs_parts.append((np.flatnonzero(used) * 2 + kind, rhs[used]))
         con_ids = np.r_[rhs_parts[0][0], rhs_parts[1][0]]
         con_rhs = np.r_[rhs_parts[0][1], rhs_parts[1][1]]
-        con_blk = line_block[con_ids // 2]
         both = np.flatnonzero((n_var_of >= 0) & (p_var_of >= 0))
         link_ids = 2 * n_lines + np.arange(len(both))
         all_con = np.r_[con_ids, link_ids]
         all_lo = np.r_[con_rhs, np.full(len(both), -np.inf)]
         all_hi = np.r_[con_rhs, np.zeros(len(both))]
-        all_blk = np.r_[con_blk, block[both]]
         e_con = np.r_[*parts_con, link_ids, link_ids]
         e_var = np.r_[*parts_var, p_var_of[both], n_var_of[both]]
         e_v = np.r_[*parts_val, np.ones(len(both)), -np.ones(len(both))]
         # Constraints numbered 0..C-1; implied bounds by propagation (outer bounds: what the
         # attacker knows at least); then independent parts (connected components), each of
         # which is a programme of its own, numbered and sorted part by part.
-        con_index = pd.Index(all_con)
-        e_con = con_index.get_indexer(e_con)
-        lower, upper = _propagate(
-            e_con, e_var, e_v, np.maximum(all_lo, -10.0 * BIG), all_hi, lower, upper
-        )
+        e_con = pd.Index(all_con).get_indexer(e_con)
         part = _components(e_con, e_var, len(all_con), n_vars)
         var_order = np.lexsort((np.arange(n_vars), part))
         var_new = np.empty(n_vars, dtype=np.int64)
@@ -431,15 +437,9 @@ class _Model:
         entry_con, entry_var = con_new[e_con], var_new[e_var]
         eorder = np.lexsort((entry_var, entry_con))
 
-        cells = pd.DataFrame(
-            {
-                **{
-                    c: a[c].astype("str").to_numpy()
-                    for c in (*BLOCK, "grade", "dimension", "group")
-                },
-                "reason": reason,
-            }
-        ).iloc[np.flatnonzero(suppressed)]
+        hidden = np.flatnonzero(suppressed)
+        cells = a.iloc[hidden][[*BLOCK, "grade", "dimension", "group"]].astype("str")
+        cells["reason"] = reason.iloc[hidden].to_numpy()
         cell_n = var_new[n_var_of[suppressed]]
         cells = cells.assign(
             _block=part[n_var_of[suppressed]],
@@ -453,8 +453,8 @@ class _Model:
             n_cells=len(cells),
             n_vars=n_vars,
             var_block=part[var_order],
-            lower=lower[var_order],
-            upper=upper[var_order],
+            lower=lower[var_order].astype(float),
+            upper=upper[var_order].astype(float),
             con_block=con_part[con_order],
             con_lower=all_lo[con_order],
             con_upper=all_hi[con_order],
@@ -530,31 +530,37 @@ class _Model:
         return out[GROUP_COLUMNS].reset_index(drop=True)
 
 
-def _propagate(con, var, val, con_lo, con_hi, lower, upper, rounds: int = 30):
+def _propagate(con, var, val, con_lo, con_hi, lower, upper, rounds: int = 20):
     """Implied bounds of integral unknowns from ``con_lo <= A x <= con_hi`` (interval rounds).
 
     Every entry's variable gets ``(row bound - the others' extreme sum) / coefficient``; the
     result contains every feasible point, so a width below the protection level is a failure.
+    Coefficients are +1 or -1.
     """
-    lower, upper = lower.astype(float).copy(), upper.astype(float).copy()
+    lower, upper = lower.copy(), upper.copy()
     n_cons = len(con_lo)
+    con_lo = np.maximum(con_lo, -10.0 * BIG)
+    by_var = np.argsort(var, kind="stable")
+    starts = np.flatnonzero(np.r_[True, var[by_var][1:] != var[by_var][:-1]])
+    present = var[by_var][starts]
+    positive = val > 0
     for _ in range(rounds):
-        lo_part = np.where(val > 0, val * lower[var], val * upper[var])
-        hi_part = np.where(val > 0, val * upper[var], val * lower[var])
+        lo_part = np.where(positive, lower[var], -upper[var])
+        hi_part = np.where(positive, upper[var], -lower[var])
         row_lo = np.bincount(con, weights=lo_part, minlength=n_cons)
         row_hi = np.bincount(con, weights=hi_part, minlength=n_cons)
-        # val * x_j in [con_lo - (row_hi - hi_part), con_hi - (row_lo - lo_part)]
         a = con_lo[con] - (row_hi[con] - hi_part)
         b = con_hi[con] - (row_lo[con] - lo_part)
-        new_lo = np.where(val > 0, a / val, b / val)
-        new_hi = np.where(val > 0, b / val, a / val)
-        best_lo = lower.copy()
-        best_hi = upper.copy()
-        np.maximum.at(best_lo, var, np.ceil(new_lo - _EPS))
-        np.minimum.at(best_hi, var, np.floor(new_hi + _EPS))
-        if np.array_equal(best_lo, lower) and np.array_equal(best_hi, upper):
+        new_lo = np.where(positive, a, -b)
+        new_hi = np.where(positive, b, -a)
+        best_lo = np.ceil(np.maximum.reduceat(new_lo[by_var], starts) - _EPS)
+        best_hi = np.floor(np.minimum.reduceat(new_hi[by_var], starts) + _EPS)
+        grow_lo = best_lo > lower[present]
+        shrink_hi = best_hi < upper[present]
+        if not (grow_lo.any() or shrink_hi.any()):
             break
-        lower, upper = best_lo, best_hi
+        lower[present[grow_lo]] = best_lo[grow_lo]
+        upper[present[shrink_hi]] = best_hi[shrink_hi]
     if (lower > upper).any():
         raise BltError(
             "the published figures are inconsistent: some hidden count has no possible value "
@@ -574,7 +580,6 @@ def _components(con, var, n_cons: int, n_vars: int) -> np.ndarray:
     return pd.factorize(labels[:n_vars])[0].astype(np.int64)
 
 
-
 def _empty_groups() -> pd.DataFrame:
     types = {"n_min": "int64", "n_max": "int64", "protected": "bool"}
     return pd.DataFrame({c: pd.Series([], dtype=types.get(c, "str")) for c in GROUP_COLUMNS})
@@ -584,45 +589,91 @@ def _empty_groups() -> pd.DataFrame:
 # Solving one chunk (runs in a worker process)
 
 
+_BANNER_SHOWN = False
+
+
+def _highs():
+    """A quiet ``highspy.Highs`` (HiGHS 1.16 prints a banner on a process's first one)."""
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def _solve_chunk(chunk: dict) -> dict:
     import highspy
     from scipy.sparse import csc_matrix
 
-    lower, upper = chunk["lower"], chunk["upper"]
-    n_vars = len(lower)
+    n_vars = len(chunk["lower"])
     n_cons = len(chunk["con_lower"])
+    lower, upper = _propagate(
+        chunk["entry_con"],
+        chunk["entry_var"],
+        chunk["entry_val"],
+        chunk["con_lower"],
+        chunk["con_upper"],
+        chunk["lower"],
+        chunk["upper"],
+    )
+    chunk = {**chunk, "lower": lower, "upper": upper}
     matrix = csc_matrix(
         (chunk["entry_val"], (chunk["entry_con"], chunk["entry_var"])), shape=(n_cons, n_vars)
     )
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "off")
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_vars
-    lp.num_row_ = n_cons
-    lp.col_cost_ = np.zeros(n_vars)
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = chunk["con_lower"]
-    lp.row_upper_ = chunk["con_upper"]
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
-    lp.a_matrix_.num_col_ = n_vars
-    lp.a_matrix_.num_row_ = n_cons
-    h.passModel(lp)
-    all_cols = np.arange(n_vars, dtype=np.int32)
-
     var_block = chunk["var_block"]
     n_blocks = int(var_block.max()) + 1
     cell_block, cell_n, cell_p = chunk["cell_block"], chunk["cell_n"], chunk["cell_p"]
     n_cells = len(cell_n)
     protection = chunk["protection"]
     has_p = cell_p >= 0
+    con_block = np.zeros(n_cons, dtype=np.int64)
+    con_block[chunk["entry_con"]] = var_block[chunk["entry_var"]]
+    csr = matrix.tocsr()
+    state = {}
+
+    def select(parts: np.ndarray) -> None:
+        """A fresh programme holding only the given parts (the others are finished)."""
+        cols = np.flatnonzero(parts[var_block])
+        rows = np.flatnonzero(parts[con_block])
+        sub = csr[rows][:, cols].tocsc()
+        h = _highs()
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 0.0)
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(cols)
+        lp.num_row_ = len(rows)
+        lp.col_cost_ = np.zeros(len(cols))
+        lp.col_lower_ = lower[cols]
+        lp.col_upper_ = upper[cols]
+        lp.row_lower_ = chunk["con_lower"][rows]
+        lp.row_upper_ = chunk["con_upper"][rows]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = sub.indptr
+        lp.a_matrix_.index_ = sub.indices
+        lp.a_matrix_.value_ = sub.data
+        lp.a_matrix_.num_col_ = len(cols)
+        lp.a_matrix_.num_row_ = len(rows)
+        h.passModel(lp)
+        state.update(h=h, cols=cols, parts=parts, idx=np.arange(len(cols), dtype=np.int32))
 
     def run(cost: np.ndarray) -> np.ndarray:
-        h.changeColsCost(n_vars, all_cols, cost)
+        h, cols = state["h"], state["cols"]
+        h.changeColsCost(len(cols), state["idx"], cost[cols])
         h.run()
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
@@ -630,19 +681,21 @@ def _solve_chunk(chunk: dict) -> dict:
                 f"the published figures of a school, year, term and subject are inconsistent "
                 f"(the audit's linear programme is {h.modelStatusToString(status)})"
             )
-        return np.asarray(h.getSolution().col_value)
+        x = np.full(n_vars, np.nan)
+        x[cols] = np.asarray(h.getSolution().col_value)
+        return x
+
+    select(np.ones(n_blocks, dtype=bool))
 
     # witnesses: integral feasible points, per block
     w_min = np.full(n_cells, np.inf)
     w_max = np.full(n_cells, -np.inf)
     w_p = np.zeros(n_cells, dtype=bool)  # a point with p >= 1
     w_q = np.zeros(n_cells, dtype=bool)  # a point with n - p >= 1
-    fractional_blocks = np.zeros(n_blocks, dtype=bool)
 
     def witness(x: np.ndarray) -> None:
-        frac = np.abs(x - np.round(x)) > _EPS
+        frac = ~(np.abs(x - np.round(x)) <= _EPS)  # a part not solved (nan) is no witness
         bad = np.bincount(var_block[frac], minlength=n_blocks) > 0
-        fractional_blocks[:] |= bad
         ok = ~bad[cell_block]
         nv = np.round(x[cell_n])
         np.minimum(w_min, np.where(ok, nv, np.inf), out=w_min)
@@ -680,11 +733,28 @@ def _solve_chunk(chunk: dict) -> dict:
         task = np.where(narrow & np.isnan(lp_max), 1, task)
         return task
 
+    stats = chunk.get("stats")
+    if stats is not None:
+        t0 = pending()
+        stats.append(
+            (
+                n_cells,
+                int(certain.sum()),
+                int((p_zero | p_all).sum()),
+                *[int((t0 == k).sum()) for k in (1, 2, 3, 4)],
+            )
+        )
     while True:
         task = pending()
         todo = np.flatnonzero(task > 0)
+        if stats is not None:
+            stats.append(("round", int(todo.size), len(np.unique(cell_block[todo]))))
         if todo.size == 0:
             break
+        busy = np.zeros(n_blocks, dtype=bool)
+        busy[cell_block[todo]] = True
+        if busy.sum() * 2 < state["parts"].sum():
+            select(busy)
         # one task per block: the first pending cell of each block
         first = np.r_[True, cell_block[todo][1:] != cell_block[todo][:-1]]
         chosen = todo[first]
@@ -709,9 +779,9 @@ def _solve_chunk(chunk: dict) -> dict:
     lo = np.where(certain, n_lo, np.where(narrow, np.ceil(lp_min - _EPS), w_min))
     # 0 exact, 1 inner (witnessed: the attacker cannot narrow it), 2 outer (implied or rounded
     # bounds: the attacker knows at least this much, which already fails)
-    bound = np.where(
-        narrow | certain, np.where((w_min == lo) & (w_max == hi), 0, 2), 1
-    ).astype(np.int8)
+    bound = np.where(narrow | certain, np.where((w_min == lo) & (w_max == hi), 0, 2), 1).astype(
+        np.int8
+    )
     forced = np.zeros(n_cells, dtype=np.int8)
     forced[p_zero | (p_open & ~w_p & (lp_p < 1 - _EPS))] = 1
     forced[p_all | (p_open & ~w_q & (lp_q < 1 - _EPS))] = 2
@@ -748,7 +818,7 @@ def _integer_check(chunk: dict, matrix, cells: np.ndarray) -> dict:
         integrality = np.ones(len(cols))
         local = {v: i for i, v in enumerate(cols)}
 
-        def best(c: np.ndarray) -> float:
+        def best(c, constraint=constraint, bounds=bounds, integrality=integrality) -> float:
             res = milp(c, constraints=constraint, bounds=bounds, integrality=integrality)
             if res.status != 0:
                 raise BltError(f"the audit's integer programme did not solve: {res.message}")
@@ -768,9 +838,22 @@ def _integer_check(chunk: dict, matrix, cells: np.ndarray) -> dict:
     return out
 
 
-def suppress_for_test(table: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
-    """Apply :func:`bltanalytics.suppression.suppress` family by family (doctests, tests)."""
-    from bltanalytics.suppression import FAMILY, suppress
+class AuditFailure(BltError):
+    """An export that fails the privacy audit; its message is the audit summary and advice."""
 
-    config = config or Config()
-    return suppress(table, min_n=config.min_n, family=list(FAMILY))
+    def __init__(self, result: AuditResult, where: str | Path):
+        self.result = result
+        super().__init__(
+            f"privacy audit FAILED for {where}: hidden figures can be worked out from it.\n"
+            f"{result.summary()}\n"
+            f"Do not share these files. `bltanalytics audit {where}` lists the groups; the "
+            "suppression did not protect them (see 'The privacy audit' in docs/achievement.md) "
+            "and this should be reported as a bug of bltanalytics."
+        )
+
+
+def require_protected(result: AuditResult, where: str | Path) -> AuditResult:
+    """Raise :class:`AuditFailure` unless ``result`` is protected; return it otherwise."""
+    if not result.protected:
+        raise AuditFailure(result, where)
+    return result

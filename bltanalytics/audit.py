@@ -653,7 +653,11 @@ def _solve_chunk(chunk: dict) -> dict:
         sub = csr[rows][:, cols].tocsc()
         h = _highs()
         h.setOptionValue("presolve", "off")
+        # measured on the benchmark district: devex pricing and no scaling (the matrix is
+        # all +-1) make these many small independent parts about 4x faster
         h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 0.0)
+        h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+        h.setOptionValue("simplex_scale_strategy", 0)
         lp = highspy.HighsLp()
         lp.num_col_ = len(cols)
         lp.num_row_ = len(rows)

@@ -851,7 +851,7 @@ class AuditFailure(BltError):
             f"privacy audit FAILED for {where}: hidden figures can be worked out from it.\n"
             f"{result.summary()}\n"
             f"Do not share these files. `bltanalytics audit {where}` lists the groups; the "
-            "suppression did not protect them (see 'The privacy audit' in docs/achievement.md) "
+            "suppression did not protect them (see docs/audit.md) "
             "and this should be reported as a bug of bltanalytics."
         )
 

@@ -276,3 +276,57 @@ def test_audit_folder_reads_the_csv_as_published(tmp_path):
     counts, hidden = one_grade({"F": (20, 10), "M": (15, 9), "X": (2, 1)}, {"X": "min_n"})
     folder = write(export(counts, hidden), tmp_path / "out")
     assert audit_folder(folder).n_below_protection == 2
+
+
+# --- metrics and reports refuse an export that fails the audit ----------------------------------
+
+SAMPLE = __import__("pathlib").Path(__file__).parents[1] / "data" / "sample"
+
+
+@pytest.fixture
+def leaky_achievement(monkeypatch):
+    """compute_metrics() publishes a hand-made achievement table in which X can be recovered."""
+    from bltanalytics import metrics
+
+    counts, hidden = one_grade({"F": (20, 10), "M": (15, 9), "X": (2, 1)}, {"X": "min_n"})
+    frame = export(counts, hidden)
+    monkeypatch.setattr(metrics, "compute_achievement", lambda *a, **k: frame.copy())
+    return frame
+
+
+@pytest.fixture
+def protected_achievement(monkeypatch):
+    from bltanalytics import metrics
+
+    family = {"F": (12, 6), "M": (15, 5), "X": (3, 1)}
+    counts, hidden = one_grade(family, {"X": "min_n", "M": "complementary"})
+    frame = export(counts, hidden)
+    monkeypatch.setattr(metrics, "compute_achievement", lambda *a, **k: frame.copy())
+    return frame
+
+
+def test_metrics_exits_1_with_the_audit_summary_when_the_export_leaks(tmp_path, leaky_achievement):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["metrics", str(SAMPLE), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert f"privacy audit FAILED for {out}" in result.output
+    assert "grade 3, sex, X: n_tested exactly 2" in result.output
+    assert "Do not share these files" in result.output
+    # what was written is what was audited: the command line audit agrees
+    assert CliRunner().invoke(app, ["audit", str(out)]).exit_code == 1
+
+
+def test_metrics_reports_a_passing_audit(tmp_path, protected_achievement):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["metrics", str(SAMPLE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "privacy audit: 4 suppressed groups, all protected (protection 3)" in result.output
+
+
+def test_reports_refuse_to_run_on_an_export_that_leaks(tmp_path, leaky_achievement):
+    out = tmp_path / "reports"
+    args = ["reports", str(SAMPLE), "--out", str(out), "--schools", "0101"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "privacy audit FAILED" in result.output and "_metrics" in result.output
+    assert not list(out.glob("*.html"))  # no report was made

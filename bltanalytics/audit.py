@@ -72,6 +72,7 @@ REASON_MIN_N = "min_n"
 BIG = 1_000_000
 _EPS = 1e-6
 _RANDOM_ROUNDS = 1  # random objectives (each with its opposite) before per-group objectives
+_WITNESS_ROUNDS = 6  # rounds pushing every unproven group at once
 _CHUNK_VARIABLES = 6000
 
 
@@ -737,6 +738,41 @@ def _solve_chunk(chunk: dict) -> dict:
         task = np.where(narrow & np.isnan(lp_max), 1, task)
         return task
 
+    # Witness rounds: every group still short of proof is pushed at once, away from the middle
+    # of what has been witnessed so far (a group at its witnessed low end is maximised, at its
+    # high end minimised); groups lacking p >= 1 or n - p >= 1 push p up or down. Any optimum
+    # is a feasible point, so whatever it reaches is proof; groups that stay narrow get exact
+    # programmes of their own below.
+    last = np.full(n_cells, np.nan)
+    for _ in range(_WITNESS_ROUNDS):
+        task = pending()
+        todo = np.flatnonzero(task > 0)
+        if todo.size == 0 or todo.size < 0.02 * n_cells:
+            break
+        busy = np.zeros(n_blocks, dtype=bool)
+        busy[cell_block[todo]] = True
+        if busy.sum() < 0.7 * state["parts"].sum():
+            select(busy)
+        cost = np.zeros(n_vars)
+        narrow_todo = todo[task[todo] <= 2]
+        seen_any = np.isfinite(w_min[narrow_todo])
+        middle = np.where(seen_any, (w_min[narrow_todo] + w_max[narrow_todo]) / 2, 0.0)
+        here = np.where(np.isnan(last[narrow_todo]) | ~seen_any, middle, last[narrow_todo])
+        up = np.where(here == middle, rng.random(len(narrow_todo)) < 0.5, here < middle)
+        cost[cell_n[narrow_todo]] = np.where(up, -1.0, 1.0) * rng.uniform(
+            0.5, 1.5, len(narrow_todo)
+        )
+        p_todo = todo[task[todo] >= 3]
+        np.add.at(
+            cost,
+            cell_p[p_todo],
+            np.where(task[p_todo] == 3, -1.0, 1.0) * rng.uniform(0.5, 1.5, len(p_todo)),
+        )
+        x = run(cost)
+        witness(x)
+        seen = ~np.isnan(x[cell_n])
+        last[seen] = np.round(x[cell_n][seen])
+
     stats = chunk.get("stats")
     if stats is not None:
         t0 = pending()
@@ -757,7 +793,7 @@ def _solve_chunk(chunk: dict) -> dict:
             break
         busy = np.zeros(n_blocks, dtype=bool)
         busy[cell_block[todo]] = True
-        if busy.sum() * 2 < state["parts"].sum():
+        if busy.sum() < 0.7 * state["parts"].sum():
             select(busy)
         # one task per block: the first pending cell of each block
         first = np.r_[True, cell_block[todo][1:] != cell_block[todo][:-1]]

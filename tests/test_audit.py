@@ -330,3 +330,70 @@ def test_reports_refuse_to_run_on_an_export_that_leaks(tmp_path, leaky_achieveme
     assert result.exit_code == 1, result.output
     assert "privacy audit FAILED" in result.output and "_metrics" in result.output
     assert not list(out.glob("*.html"))  # no report was made
+
+
+# --- the programmes agree with brute force ------------------------------------------------------
+
+
+def brute_force_ranges(counts, hidden, min_n=10):
+    """Every integer table consistent with the published figures: each hidden n's range.
+
+    Grades 3 and 4 plus All, dimension sex with F, M, X, All Students published. The free
+    cells are F and M of grades 3 and 4; X and the All row follow from the lines.
+    """
+    total = {g: counts[(g, "all", "All Students")][0] for g in ("3", "4")}
+    grids = np.meshgrid(*[np.arange(0, total[g] + 1) for g in ("3", "4") for _ in "FM"])
+    n = {("3", "F"): grids[0], ("3", "M"): grids[1], ("4", "F"): grids[2], ("4", "M"): grids[3]}
+    for g in ("3", "4"):
+        n[(g, "X")] = total[g] - n[(g, "F")] - n[(g, "M")]
+    for k in "FMX":
+        n[("All", k)] = n[("3", k)] + n[("4", k)]
+    ok = np.ones(grids[0].shape, dtype=bool)
+    for (g, k), values in n.items():
+        key = (g, "sex", k)
+        reason = hidden.get(key)
+        if reason is None:
+            ok &= values == counts[key][0]
+        elif reason == "min_n":
+            ok &= (values >= 1) & (values <= min_n - 1)
+        else:
+            ok &= values >= min_n
+    return {
+        (g, k): (int(v[ok].min()), int(v[ok].max()))
+        for (g, k), v in n.items()
+        if (g, "sex", k) in hidden
+    }
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_intervals_agree_with_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    counts = {}
+    for g in ("3", "4"):
+        sizes = rng.integers(1, 14, size=3)
+        for k, size in zip("FMX", sizes, strict=True):
+            counts[(g, "sex", k)] = (int(size), int(rng.integers(0, size + 1)))
+    for k in "FMX":
+        (n3, p3), (n4, p4) = counts[("3", "sex", k)], counts[("4", "sex", k)]
+        counts[("All", "sex", k)] = (n3 + n4, p3 + p4)
+    for g in ("3", "4", "All"):
+        counts[(g, "all", "All Students")] = tuple(
+            int(sum(counts[(g, "sex", k)][i] for k in "FMX")) for i in (0, 1)
+        )
+    hidden = {}
+    for key, (n, _) in counts.items():
+        if key[1] == "sex" and (n < 10 or rng.random() < 0.3):
+            hidden[key] = "min_n" if n < 10 else "complementary"
+    result = audit(export(counts, hidden))
+    truth = brute_force_ranges(counts, hidden)
+    assert len(result.groups) == len(truth)
+    for row in result.groups.itertuples(index=False):
+        lo, hi = truth[(row.grade, row.group)]
+        if row.bound == "exact":
+            assert (row.n_min, row.n_max) == (lo, hi), row
+        elif row.bound == "inner":  # witnessed: inside the true range
+            assert lo <= row.n_min and row.n_max <= hi, row
+        else:  # outer: contains the true range
+            assert row.n_min <= lo and hi <= row.n_max, row
+        # the verdict on n_tested is the true one
+        assert (row.n_max - row.n_min >= 3) == (hi - lo >= 3), row

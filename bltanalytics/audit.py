@@ -756,7 +756,8 @@ def _solve_chunk(chunk: dict) -> dict:
         cost = np.zeros(n_vars)
         narrow_todo = todo[task[todo] <= 2]
         seen_any = np.isfinite(w_min[narrow_todo])
-        middle = np.where(seen_any, (w_min[narrow_todo] + w_max[narrow_todo]) / 2, 0.0)
+        with np.errstate(invalid="ignore"):  # inf + -inf where nothing was seen yet
+            middle = np.where(seen_any, (w_min[narrow_todo] + w_max[narrow_todo]) / 2, 0.0)
         here = np.where(np.isnan(last[narrow_todo]) | ~seen_any, middle, last[narrow_todo])
         up = np.where(here == middle, rng.random(len(narrow_todo)) < 0.5, here < middle)
         cost[cell_n[narrow_todo]] = np.where(up, -1.0, 1.0) * rng.uniform(

@@ -35,6 +35,8 @@ groups:
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,6 +65,9 @@ REASON_MIN_N = "min_n"
 REASON_COMPLEMENTARY = "complementary"
 REASONS = np.array([REASON_MIN_N, REASON_COMPLEMENTARY])
 
+#: Values of ``suppress(exact_check=...)``.
+EXACT_CHECKS = ("all", "suspicious", "none")
+
 #: Columns blanked where a group is suppressed (``gap_pp`` only when present).
 BLANKED = ("n_tested", "n_proficient", "pct_proficient", "gap_pp")
 
@@ -81,7 +86,7 @@ def suppress(
     top_code: float = _DEFAULTS.top_code,
     bottom_code: float = _DEFAULTS.bottom_code,
     linked: bool | None = None,
-    audit: bool = True,
+    exact_check: str = "suspicious",
 ) -> pd.DataFrame:
     """Apply min_n and linked complementary suppression, coding and display to one row per group.
 
@@ -99,8 +104,11 @@ def suppress(
     the ``all`` dimension's All Students sums each dimension's groups), protected together.
     Otherwise each family is protected on its own, its total taken as known to the reader.
     ``protection``: a hidden ``n_tested`` must stay uncertain by at least this many students.
-    ``audit``: check linked blocks with the exact audit (:mod:`bltanalytics.audit`) and hide
-    more where it finds a figure narrowed below ``protection``.
+    ``exact_check``: which linked blocks the exact audit (:mod:`bltanalytics.audit`) checks,
+    hiding more where it finds a figure narrowed below ``protection``: ``"all"``,
+    ``"suspicious"`` (blocks where a grade's All Students is hidden or a hidden count is
+    narrowed to under ``3 * protection`` by the lines read together; the default) or
+    ``"none"``.
 
     >>> import pandas as pd
     >>> t = pd.DataFrame({"school_id": ["01"] * 3, "group": ["Yes", "No", "Not reported"],
@@ -123,6 +131,10 @@ def suppress(
         raise BltError(f"min_n must be at least 1, found {min_n!r}")
     if not protection >= 1:
         raise BltError(f"protection must be at least 1, found {protection!r}")
+    if exact_check not in EXACT_CHECKS:
+        raise BltError(
+            f"exact_check must be one of {', '.join(EXACT_CHECKS)}, found {exact_check!r}"
+        )
     if not top_code - bottom_code >= 2:
         raise BltError(
             "top_code must be at least 2 points above bottom_code, so whole percentages fit "
@@ -149,9 +161,19 @@ def suppress(
     if len(table):
         grid, flat = _layout(table, family, group, linked, n, n_prof, min_n, top_code, bottom_code)
         hidden = _protect(grid, protection, min_n).reshape(-1)[flat]
-        if linked and audit:
+        if linked and exact_check != "none":
             hidden = _repair(
-                table, family, group, grid, flat, hidden, min_n, protection, top_code, bottom_code
+                table,
+                family,
+                group,
+                grid,
+                flat,
+                hidden,
+                min_n,
+                protection,
+                top_code,
+                bottom_code,
+                everything=exact_check == "all",
             )
     suppressed = hidden
     reason = np.where(suppressed, np.where(n < min_n, 0, 1), -1).astype(np.int8)
@@ -187,7 +209,8 @@ def suppress(
 
 _BIG = 1 << 24  # no upper bound: far above any school; sums of 64 still fit in int32
 _MAX_ROUNDS = 80
-_TIGHTEN_ROUNDS = 6
+_DEBUG = bool(os.environ.get("BLT_SUPPRESSION_DEBUG"))
+_TIGHTEN_ROUNDS = 3
 
 
 @dataclass
@@ -213,8 +236,12 @@ class _Grid:
         return np.diff(np.r_[self.starts, self.n.shape[2]])
 
     def fsum(self, x: np.ndarray) -> np.ndarray:
-        """Sum over the members of each family line: (blocks, grades, dimensions - 1)."""
-        return np.add.reduceat(x, self.starts, axis=2)[:, :, 1:]
+        """Sum over the members of each family line: (blocks, grades, dimensions - 1).
+
+        Column 0 (All Students) is a slice of its own, so it is never summed in; booleans
+        are counted."""
+        dtype = np.int32 if x.dtype == bool else None
+        return np.add.reduceat(x, self.starts, axis=2, dtype=dtype)[:, :, 1:]
 
     def fspread(self, y: np.ndarray) -> np.ndarray:
         """A family-line value on each member cell: (blocks, grades, columns - 1)."""
@@ -223,7 +250,7 @@ class _Grid:
     @staticmethod
     def gsum(x: np.ndarray) -> np.ndarray:
         """Sum over the members (every grade but the last) of each grade line."""
-        return x[:, :-1, :].sum(axis=1)
+        return x[:, :-1, :].sum(axis=1, dtype=np.int32 if x.dtype == bool else None)
 
 
 _GRID_ARRAYS = ("n", "p", "exists", "p_lo", "p_hi", "lo_r", "hi_r", "primary", "grade_lines")
@@ -247,6 +274,8 @@ def _protect(
         active = np.flatnonzero(hidden.any(axis=(1, 2)))
     to_check = [active]
     for _ in range(_MAX_ROUNDS):
+        if _DEBUG:
+            print("round", active.size, len(hidden), file=sys.stderr)
         if active.size:
             whole = active.size == len(hidden)
             sub = grid if whole else grid.take(active)
@@ -291,16 +320,9 @@ def _protect(
 def _degrees(g: _Grid, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hidden cells (members and total) of each family line and each grade line."""
     hm = h & g.exists
-    deg_f = g.fsum(_pad(hm)) + hm[:, :, :1]
+    deg_f = g.fsum(hm) + hm[:, :, :1]
     deg_g = np.where(g.grade_lines, _Grid.gsum(hm.astype(np.int32)) + hm[:, -1, :], 0)
     return deg_f, deg_g
-
-
-def _pad(x: np.ndarray) -> np.ndarray:
-    """Column 0 zeroed: family sums count members only."""
-    y = x.astype(np.int32)
-    y[:, :, 0] = 0
-    return y
 
 
 def _line_needs(g: _Grid, h: np.ndarray, protection: int, kinds: str) -> tuple:
@@ -323,7 +345,7 @@ def _line_needs(g: _Grid, h: np.ndarray, protection: int, kinds: str) -> tuple:
     down_p = np.where(pub, p - g.p_lo, 0)
     need_f = need_g = None
     if "f" in kinds:
-        mem = lambda x: _pad(x)  # noqa: E731
+        mem = lambda x: x  # noqa: E731
         hidden_m = g.fsum(mem(hm))
         t_hidden = hm[:, :, :1]
         deg = hidden_m + t_hidden
@@ -358,8 +380,8 @@ def _line_needs(g: _Grid, h: np.ndarray, protection: int, kinds: str) -> tuple:
 
 
 def _unpad(x: np.ndarray) -> np.ndarray:
-    """Members-only (columns 1..) back to full width with column 0 zero, for ``fsum``."""
-    y = np.zeros((*x.shape[:2], x.shape[2] + 1), dtype=np.int32)
+    """Members-only (columns 1..) back to full width with column 0 False, for ``fsum``."""
+    y = np.zeros((*x.shape[:2], x.shape[2] + 1), dtype=x.dtype)
     y[:, :, 1:] = x
     return y
 
@@ -382,8 +404,27 @@ def _choose(g: _Grid, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
     added = np.zeros_like(h)
     if need_f is None and need_g is None:
         return added
+    wanted = np.zeros(len(h), dtype=bool)
+    if need_f is not None:
+        wanted |= need_f.any(axis=(1, 2))
+    if need_g is not None:
+        wanted |= need_g.any(axis=1)
+    if not wanted.any():
+        return added
+    if not wanted.all():  # only the blocks with a line that needs one
+        rows = np.flatnonzero(wanted)
+        added[rows] = _choose(
+            g.take(rows),
+            h[rows],
+            None if need_f is None else need_f[rows],
+            None if need_g is None else need_g[rows],
+            min_n,
+        )
+        return added
     pub = g.exists & ~h
-    open_grade, open_family = _opening_costs(g, h)
+    open_grade, open_family = _opening_costs(
+        g, h, ("g" if need_f is not None else "") + ("f" if need_g is not None else "")
+    )
     n_blocks, n_grades, n_cols = h.shape
     tie = n_grades * n_cols + 1
     if need_f is not None and need_f.any():
@@ -414,79 +455,78 @@ def _choose(g: _Grid, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
     return added & ~h
 
 
-def _opening_costs(g: _Grid, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _opening_costs(g: _Grid, h: np.ndarray, which: str = "gf") -> tuple:
     """What hiding each published cell would cost in its *other* line, as float arrays.
 
-    ``open_grade``: for a cell picked by its family line, the cost in its grade line;
-    ``open_family``: for a cell picked by its grade line, the cost in its family line(s).
-    0 where that line already holds a hidden cell.
+    ``open_grade`` (``"g"`` in ``which``): for a cell picked by its family line, the cost in
+    its grade line; ``open_family`` (``"f"``): for a cell picked by its grade line, the cost
+    in its family line(s). 0 where that line already holds a hidden cell; else its smallest
+    other published member, or its total counted twice (a total opens lines of its own).
     """
     pub = g.exists & ~h
     deg_f, deg_g = _degrees(g, h)
     size = np.where(pub, g.n, np.inf).astype(np.float64)
     no_total = 4.0 * _BIG  # a line with a single member and a virtual total: avoid
-    # family lines: the smallest other published member, else the total twice
-    other_f = np.full(h.shape, np.inf)
-    first_f = np.full(deg_f.shape, np.inf)
-    for d, (s, e) in enumerate(zip(g.starts[1:], np.r_[g.starts[2:], h.shape[2]], strict=True)):
-        part = size[:, :, s:e]
-        low = np.sort(part, axis=2)[:, :, :2]
-        m1 = low[:, :, 0]
-        m2 = low[:, :, 1] if e - s > 1 else np.full(m1.shape, np.inf)
-        first_f[:, :, d] = m1
-        other_f[:, :, s:e] = np.where(part == m1[:, :, None], m2[:, :, None], m1[:, :, None])
-    total_f = np.where(pub[:, :, :1], 2.0 * g.n[:, :, :1], no_total)
-    other_f = np.where(np.isinf(other_f), total_f, other_f)
-    deg_cell = np.zeros(h.shape, dtype=np.int32)
-    deg_cell[:, :, 1:] = g.fspread(deg_f)
-    open_family = np.where(deg_cell == 0, other_f, 0.0)
-    # an All Students cell opens every family line of its grade still without a hidden cell
-    open_family[:, :, 0] = np.where((deg_f == 0) & np.isfinite(first_f), first_f, 0.0).sum(axis=2)
-    # grade lines: the smallest other published grade, else the grade-All row twice
-    part = size[:, :-1, :]
-    low = np.sort(part, axis=1)[:, :2, :]
-    m1 = low[:, 0, :]
-    m2 = low[:, 1, :] if part.shape[1] > 1 else np.full(m1.shape, np.inf)
-    other_g = np.full(h.shape, np.inf)
-    other_g[:, :-1, :] = np.where(part == m1[:, None, :], m2[:, None, :], m1[:, None, :])
-    total_g = np.where(pub[:, -1, :], 2.0 * g.n[:, -1, :], no_total)
-    other_g = np.where(np.isinf(other_g), total_g[:, None, :], other_g)
-    other_g[:, -1, :] = np.where(np.isfinite(m1), m1, no_total)  # the All row opens its line
-    open_grade = np.where(((deg_g == 0) & g.grade_lines)[:, None, :], other_g, 0.0)
+    open_grade = open_family = None
+    if "f" in which:
+        other_f = np.full(h.shape, np.inf)
+        first_f = np.full(deg_f.shape, np.inf)
+        ends = np.r_[g.starts[2:], h.shape[2]]
+        for d, (s, e) in enumerate(zip(g.starts[1:], ends, strict=True)):
+            part = size[:, :, s:e]
+            if e - s > 1:
+                low = np.partition(part, 1, axis=2) if e - s > 2 else np.sort(part, axis=2)
+                m1, m2 = low[:, :, 0], low[:, :, 1]
+            else:
+                m1, m2 = part[:, :, 0], np.full(part.shape[:2], np.inf)
+            first_f[:, :, d] = m1
+            other_f[:, :, s:e] = np.where(part == m1[:, :, None], m2[:, :, None], m1[:, :, None])
+        total_f = np.where(pub[:, :, :1], 2.0 * g.n[:, :, :1], no_total)
+        other_f = np.where(np.isinf(other_f), total_f, other_f)
+        deg_cell = np.zeros(h.shape, dtype=np.int32)
+        deg_cell[:, :, 1:] = g.fspread(deg_f)
+        open_family = np.where(deg_cell == 0, other_f, 0.0)
+        # an All Students cell opens every family line of its grade without a hidden cell
+        open_family[:, :, 0] = np.where((deg_f == 0) & np.isfinite(first_f), first_f, 0.0).sum(
+            axis=2
+        )
+    if "g" in which:
+        part = size[:, :-1, :]
+        if part.shape[1] > 1:
+            low = np.partition(part, 1, axis=1) if part.shape[1] > 2 else np.sort(part, axis=1)
+            m1, m2 = low[:, 0, :], low[:, 1, :]
+        else:
+            m1, m2 = part[:, 0, :], np.full((len(h), h.shape[2]), np.inf)
+        other_g = np.full(h.shape, np.inf)
+        other_g[:, :-1, :] = np.where(part == m1[:, None, :], m2[:, None, :], m1[:, None, :])
+        total_g = np.where(pub[:, -1, :], 2.0 * g.n[:, -1, :], no_total)
+        other_g = np.where(np.isinf(other_g), total_g[:, None, :], other_g)
+        other_g[:, -1, :] = np.where(np.isfinite(m1), m1, no_total)  # the All row opens it
+        open_grade = np.where(((deg_g == 0) & g.grade_lines)[:, None, :], other_g, 0.0)
     return open_grade, open_family
 
 
 def _failing(g: _Grid, h: np.ndarray, protection: int) -> tuple[np.ndarray, tuple]:
     """Hidden cells the lines read together (interval propagation: outer bounds) narrow
-    below ``protection`` or whose proficient count they force to 0 or to n_tested; and for
-    each the lines to hide one more cell in (``need_f``, ``need_g``; see :func:`_binding`)."""
+    below ``protection``, and the lines to hide one more cell in (see :func:`_binding`).
+
+    Proficient counts are judged line by line (:func:`_line_needs`) and by the exact check.
+    """
     hm = h & g.exists
     pub = g.exists & ~h
-    n, p = g.n, g.p
+    n = g.n
     lo = np.where(hm, g.lo_r, np.where(pub, n, 0))
     hi = np.where(hm, g.hi_r, np.where(pub, n, 0))
     lo, hi, src_lo, src_hi = _tighten(g, lo, hi, n)
     narrow = hm & (hi - lo < protection)
-    top = np.where(hm, hi, 0)
-    _, p_hi, _, p_src = _tighten(
-        g, np.where(pub, g.p_lo, 0), np.where(hm, top, np.where(pub, g.p_hi, 0)), p
-    )
-    _, q_hi, _, q_src = _tighten(
-        g, np.where(pub, n - g.p_hi, 0), np.where(hm, top, np.where(pub, n - g.p_lo, 0)), n - p
-    )
-    zero = hm & (p_hi <= 0) & ~narrow
-    everyone = hm & (q_hi <= 0) & ~narrow & ~zero
     # the bound to widen: the upper one where it was tightened, else the lower one
-    side = np.where(src_hi[0] > 0, src_hi[0], src_lo[0])
-    side_d = np.where(src_hi[0] > 0, src_hi[1], src_lo[1])
-    code = np.where(narrow, side, np.where(zero, p_src[0], np.where(everyone, q_src[0], 0)))
-    code_d = np.where(narrow, side_d, np.where(zero, p_src[1], q_src[1]))
-    fail = narrow | zero | everyone
-    srcs = {"n": (src_lo, src_hi), "p": p_src, "q": q_src}
-    return fail, _binding(g, h, fail, code, code_d, narrow, zero, srcs)
+    code = np.where(narrow, np.where(src_hi[0] > 0, src_hi[0], src_lo[0]), 0)
+    code_d = np.where(src_hi[0] > 0, src_hi[1], src_lo[1])
+    fail = narrow
+    return fail, _binding(g, h, fail, code, code_d, src_hi)
 
 
-def _binding(g: _Grid, h, fail, code, code_d, narrow, zero, srcs) -> tuple:
+def _binding(g: _Grid, h, fail, code, code_d, src_hi) -> tuple:
     """The lines where one more hidden cell widens each failing cell's bound.
 
     Propagation records which line last tightened each bound (1 family line, 2 grade line
@@ -495,7 +535,7 @@ def _binding(g: _Grid, h, fail, code, code_d, narrow, zero, srcs) -> tuple:
     total's), up to three steps; else the failing cell's line with the fewest hidden cells.
     """
     pub = g.exists & ~h
-    pub_f = g.fsum(_pad(pub)) > 0  # published members (hiding a total comes last)
+    pub_f = g.fsum(pub) > 0  # published members (hiding a total comes last)
     pub_g = pub[:, :-1, :].any(axis=1) & g.grade_lines
     col_dim = np.repeat(np.arange(-1, len(g.starts) - 1), g.sizes)
     need_f = np.zeros(pub_f.shape, dtype=bool)
@@ -505,8 +545,6 @@ def _binding(g: _Grid, h, fail, code, code_d, narrow, zero, srcs) -> tuple:
     resolved = np.zeros(len(b), dtype=bool)
     first = (b, gr, c)
     cd, dd = code[b, gr, c], code_d[b, gr, c]
-    kind = np.where(narrow[b, gr, c], 0, np.where(zero[b, gr, c], 1, 2))
-    pick = {0: srcs["n"][1], 1: srcs["p"], 2: srcs["q"]}
     for _ in range(3):
         if not b.size:
             break
@@ -521,11 +559,10 @@ def _binding(g: _Grid, h, fail, code, code_d, narrow, zero, srcs) -> tuple:
         # not fixable there: follow the total of that line (members only)
         go = ~(ok_f | ok_g) & ((cd == 1) | (cd == 2))
         was_f = cd[go] == 1
-        b, c, kind, origin = b[go], c[go], kind[go], origin[go]
+        b, c, origin = b[go], c[go], origin[go]
         gr = np.where(was_f, gr[go], h.shape[1] - 1)
         c = np.where(was_f, 0, c)
-        cd = np.select([kind == k for k in range(3)], [pick[k][0][b, gr, c] for k in range(3)])
-        dd = np.select([kind == k for k in range(3)], [pick[k][1][b, gr, c] for k in range(3)])
+        cd, dd = src_hi[0][b, gr, c], src_hi[1][b, gr, c]
     # anything left: the cheapest cell next to it (one per block)
     left = np.zeros_like(fail)
     keep = ~resolved
@@ -545,7 +582,7 @@ def _fewest(g: _Grid, h: np.ndarray, fail: np.ndarray) -> tuple:
     use_g = fail & ~use_f & (in_g < big)
     # a failing cell in no line as a member (the school total): its grade line's total
     lonely = fail & ~use_f & ~use_g
-    need_f = g.fsum(_pad(use_f)) > 0
+    need_f = g.fsum(use_f) > 0
     need_g = use_g.any(axis=1) | (lonely.any(axis=1) & g.grade_lines)
     return need_f, need_g
 
@@ -562,8 +599,8 @@ def _tighten(g: _Grid, lo: np.ndarray, hi: np.ndarray, true: np.ndarray):
     dim_lo, dim_hi = np.zeros(lo.shape, np.int16), np.zeros(lo.shape, np.int16)
     ex = g.exists
     has_total_f = ex[:, :, :1]
-    has_members_f = g.fsum(_pad(ex)) > 0
-    virtual_f = g.fsum(_pad(np.where(ex, true, 0)))
+    has_members_f = g.fsum(ex) > 0
+    virtual_f = g.fsum(np.where(ex, true, 0))
     on = g.grade_lines
     has_total_g = ex[:, -1, :]
     virtual_g = _Grid.gsum(np.where(ex, true, 0))
@@ -575,7 +612,7 @@ def _tighten(g: _Grid, lo: np.ndarray, hi: np.ndarray, true: np.ndarray):
 
     for _ in range(_TIGHTEN_ROUNDS):
         # family lines
-        s_lo, s_hi = g.fsum(_pad(lo)), g.fsum(_pad(hi))
+        s_lo, s_hi = g.fsum(lo), g.fsum(hi)
         t_lo = np.where(has_total_f, lo[:, :, :1], virtual_f)
         t_hi = np.where(has_total_f, hi[:, :, :1], virtual_f)
         cand_lo = np.where(has_members_f, s_lo, 0)
@@ -677,12 +714,16 @@ def _layout(
         block_cols = [c for c in family if c not in (GRADE, DIMENSION)]
         block = _family_codes(table, block_cols) if block_cols else np.zeros(rows, np.int64)
         g_codes, g_labels = _labelled_codes(table[GRADE])
-        g_rank = _grade_rank(g_labels)
-        has_all = bool((g_labels == ALL_GRADE).any())
-        n_grades = len(g_labels) + (0 if has_all else 1)
-        g_slot = g_rank[g_codes]
-        if has_all:  # the All row is the last slot, whatever else is present
-            g_slot = np.where(g_labels[g_codes] == ALL_GRADE, n_grades - 1, g_slot)
+        g_rank = _grade_rank(g_labels)[g_codes]  # All ranks last
+        is_all = (g_labels == ALL_GRADE)[g_codes]
+        # each block's own grades, in order, then the All row last: grids stay small
+        width = len(g_labels) + 1
+        present = np.zeros((int(block.max()) + 1) * width, dtype=bool)
+        present[(block * width + g_rank)[~is_all]] = True
+        present = present.reshape(-1, width)
+        slot_of = np.cumsum(present, axis=1) - 1
+        n_grades = int(present.sum(axis=1).max(initial=0)) + 1
+        g_slot = np.where(is_all, n_grades - 1, slot_of[block, g_rank])
         d_codes, d_labels = _labelled_codes(table[DIMENSION])
         k_codes, k_labels = _labelled_codes(table[group])
         n_k = len(k_labels)
@@ -716,6 +757,12 @@ def _layout(
         n_grades = 2
         g_slot = np.zeros(rows, dtype=np.int64)
         starts = np.array([0, 1])
+    used = np.zeros(int(block.max()) + 1, dtype=bool)
+    used[block] = True
+    if not used.all():  # number the blocks that have rows 0..B-1
+        block = (np.cumsum(used) - 1)[block]
+        if linked:
+            g_slot = g_slot  # slots are per block already
     n_blocks = int(block.max()) + 1
     shape = (n_blocks, n_grades, n_cols)
     flat = (block * n_grades + g_slot) * n_cols + column
@@ -774,8 +821,12 @@ def _repair(
     protection: int,
     top_code: float,
     bottom_code: float,
+    everything: bool = False,
 ) -> np.ndarray:
-    """Check every block with a hidden group with the exact audit; hide more where it fails.
+    """Check blocks with the exact audit; hide more where it fails.
+
+    ``everything``: every block with a hidden group; else the suspicious ones
+    (:func:`_suspicious`).
 
     The audit (:func:`bltanalytics.audit.audit`) solves the attacker's linear programmes. For
     each group it finds narrowed below ``protection`` or with a forced proficient count, one
@@ -796,6 +847,8 @@ def _repair(
     dense[flat] = hidden
     dense = dense.reshape(shape)
     blocks = np.flatnonzero(dense.any(axis=(1, 2)))
+    if not everything and blocks.size:
+        blocks = blocks[_suspicious(grid.take(blocks), dense[blocks], protection)]
     for _ in range(_REPAIR_ROUNDS):
         if not blocks.size:
             break
@@ -841,7 +894,7 @@ def _neighbour_choice(g: _Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> 
     """
     hm = h & g.exists
     # the failing cells' lines (as member or as total)
-    lf = (g.fsum(_pad(fail)) > 0) | fail[:, :, :1]
+    lf = (g.fsum(fail) > 0) | fail[:, :, :1]
     lg = fail.any(axis=1)
     # hidden cells in those lines, and the lines those cells are in
     in_lf = np.zeros_like(h)
@@ -850,7 +903,7 @@ def _neighbour_choice(g: _Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> 
     hf = hm & in_lf
     hg = hm & lg[:, None, :]
     ng = (hf | hg).any(axis=1) & g.grade_lines
-    nf = (g.fsum(_pad(hf | hg)) > 0) | (hf | hg)[:, :, :1]
+    nf = (g.fsum(hf | hg) > 0) | (hf | hg)[:, :, :1]
     pub = g.exists & ~h
     cand = np.zeros_like(h)
     cand[:, :, 1:] = g.fspread(nf)
@@ -867,6 +920,19 @@ def _neighbour_choice(g: _Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> 
     added = np.zeros(cost.shape, dtype=bool)
     added[np.flatnonzero(ok), best[ok]] = True
     return added.reshape(h.shape)
+
+
+def _suspicious(g: _Grid, h: np.ndarray, protection: int) -> np.ndarray:
+    """Blocks the exact check should read: a grade's All Students hidden (its lines mix every
+    dimension), or a hidden count the lines read together narrow to under
+    ``3 * protection`` (propagation is an outer bound: the attacker may do better)."""
+    hm = h & g.exists
+    pub = g.exists & ~h
+    lo = np.where(hm, g.lo_r, np.where(pub, g.n, 0))
+    hi = np.where(hm, g.hi_r, np.where(pub, g.n, 0))
+    lo, hi, _, _ = _tighten(g, lo, hi, g.n)
+    close = (hm & (hi - lo < 3 * protection)).any(axis=(1, 2))
+    return close | hm[:, :, 0].any(axis=1)
 
 
 def _as_published(

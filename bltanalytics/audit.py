@@ -196,8 +196,8 @@ def read_published(path: str | Path) -> pd.DataFrame:
     """Read ``achievement.csv`` as an attacker would: text ids, numbers where given."""
     csv = export_file(path)
     try:
-        frame = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow")
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise BltError(f"{csv} cannot be read as CSV: {exc}") from None
     missing = [c for c in NEEDED if c not in frame.columns]
     if missing:

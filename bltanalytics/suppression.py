@@ -1034,6 +1034,31 @@ def display_labels(
     return _strings(labels, code)
 
 
+def shown_pct(
+    display: pd.Series,
+    pct: pd.Series,
+    *,
+    top_code: float = _DEFAULTS.top_code,
+    bottom_code: float = _DEFAULTS.bottom_code,
+) -> pd.Series:
+    """The percentage a reader can rank by: the published one, or the bound a code gives.
+
+    ``≥95%`` ranks as 95 and ``≤5%`` as 5 (their exact values are not published); a hidden
+    group (``*``) is empty. A coded gap ranks by its bound the same way:
+    ``shown_pct(group) - shown_pct(All Students)``.
+
+    >>> shown_pct(pd.Series(["≥95%", "63%", "≤5%", "*"]),
+    ...           pd.Series([float("nan"), 62.5, float("nan"), float("nan")])).tolist()
+    [95.0, 62.5, 5.0, nan]
+    """
+    text = display.astype("str").to_numpy()
+    value = pd.to_numeric(pct, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    value = np.where(text == f"≥{top_code:g}%", top_code, value)
+    value = np.where(text == f"≤{bottom_code:g}%", bottom_code, value)
+    value = np.where(text == SUPPRESSED_MARK, np.nan, value)
+    return pd.Series(value, index=display.index, name="shown_pct")
+
+
 def _counts(values: pd.Series, name: str) -> np.ndarray:
     """Whole, non-missing counts as int64, or a clear error."""
     if values.isna().any():

@@ -2,7 +2,7 @@
 
     python -m benchmarks                 # the full run (about 20-30 minutes on 2 cores)
     python -m benchmarks --quick         # small district, few schools (a minute or two)
-    python -m benchmarks --only metrics  # metrics, achievement, reports or dashboards
+    python -m benchmarks --only metrics  # metrics, achievement, suppression, reports, dashboards
     python -m benchmarks --only room     # 30 visitors at a dashboard (only when asked: 5 min)
     python -m benchmarks --baseline /tmp/before   # also time an older source tree
 
@@ -22,9 +22,9 @@ from pathlib import Path
 from benchmarks import render
 from benchmarks.harness import REPO, LoadMonitor, machine
 
-PARTS = ("metrics", "achievement", "reports", "dashboards", "room")
+PARTS = ("metrics", "achievement", "suppression", "reports", "dashboards", "room")
 #: parts run when none is chosen (the room is written up by hand in benchmarks/notes.md)
-DEFAULT_PARTS = ("metrics", "achievement", "reports", "dashboards")
+DEFAULT_PARTS = ("metrics", "achievement", "suppression", "reports", "dashboards")
 FULL = {
     "metrics_district": (1000, 1000),
     "reports_district": (50, 300),
@@ -114,7 +114,7 @@ def run(parts, settings: dict, *, baseline: Path | None = None, quick: bool = Fa
         log(message)
 
     work = scratch()
-    if "metrics" in parts or "achievement" in parts:
+    if "metrics" in parts or "achievement" in parts or "suppression" in parts:
         district = ensure_district(*settings["metrics_district"], log=log)
         results["metrics_district"] = settings["metrics_district"]
         if "metrics" in parts:
@@ -126,6 +126,18 @@ def run(parts, settings: dict, *, baseline: Path | None = None, quick: bool = Fa
             note("achievement() vs DuckDB")
             results["achievement"] = bench_achievement(
                 district, settings["repeats"], work, log=note
+            )
+        if "suppression" in parts:
+            from benchmarks.suppression_bench import bench_suppression
+
+            note("achievement(): linked suppression vs the family rule")
+            cleaned = work / "cleaned"
+            if not (cleaned / "students.parquet").exists():
+                from benchmarks.duckdb_achievement import write_cleaned
+
+                write_cleaned(district, cleaned)
+            results["suppression"] = bench_suppression(
+                cleaned, settings["repeats"], work, repo=REPO, baseline=baseline, log=note
             )
     if "reports" in parts:
         from benchmarks.reports_bench import bench_reports

@@ -9,6 +9,8 @@ exit, peak memory) are taken by the parent.
   command runs it.
 - ``achievement CLEANED MIN_N RESULT``: :func:`bltanalytics.achievement.achievement` on the
   cleaned frames read from ``CLEANED`` (timed alone), result written to ``RESULT``.
+- ``suppression CLEANED EXACT_CHECK RESULT``: ``achievement()`` with that exact check (timed),
+  and the share of tested students whose figure is published (benchmark 1d).
 - ``duckdb CLEANED MIN_N RESULT``: the DuckDB query over the same Parquet files (timed).
 - ``write-cleaned DISTRICT OUT``: load the district and write the cleaned assessments and
   students as Parquet (setup, not measured).
@@ -60,6 +62,35 @@ def achievement(cleaned: str, min_n: str, result: str) -> dict:
     seconds = time.perf_counter() - start
     table.to_parquet(result, index=False)
     return {"seconds": seconds, "rows": len(table)}
+
+
+def suppression(cleaned: str, exact_check: str, result: str) -> dict:
+    """``achievement()`` timed alone with ``exact_check`` (``baseline``: the tree's own
+    default, for an older tree without it), and the utility against the raw counts."""
+    import pandas as pd
+
+    import bltanalytics.achievement as module
+    from benchmarks.suppression_bench import utility
+    from bltanalytics.config import Config
+
+    assessments = pd.read_parquet(Path(cleaned) / "assessments.parquet")
+    students = pd.read_parquet(Path(cleaned) / "students.parquet")
+    raw = module.achievement(
+        assessments, students, Config(min_n=1, top_code=101.0, bottom_code=-1.0)
+    )
+    if exact_check != "baseline":
+        original = module.suppress
+        module.suppress = lambda table, **kw: original(table, exact_check=exact_check, **kw)
+    start = time.perf_counter()
+    table = module.achievement(assessments, students, Config())
+    seconds = time.perf_counter() - start
+    table.to_parquet(result, index=False)
+    return {
+        "seconds": seconds,
+        "rows": len(table),
+        "suppressed": int(table["suppressed"].sum()),
+        "utility": utility(raw["n_tested"], table["suppressed"], table["dimension"]),
+    }
 
 
 def duckdb_query(cleaned: str, min_n: str, result: str) -> dict:
@@ -140,6 +171,7 @@ def main(argv: list[str]) -> None:
         "metrics": lambda: metrics(*args),
         "achievement": lambda: achievement(*args),
         "duckdb": lambda: duckdb_query(*args),
+        "suppression": lambda: suppression(*args),
         "reports": lambda: reports(*args),
         "write-cleaned": lambda: write_cleaned(*args),
     }

@@ -183,6 +183,12 @@ def markdown(results: dict) -> str:
                 + ".",
             ]
         details.append("")
+    if "suppression" in results:
+        from benchmarks.suppression_bench import lines as suppression_lines
+
+        rows, more = suppression_lines(results["suppression"])
+        lines += rows
+        details += more
     if "dashboards" in results:
         r = results["dashboards"]
         lines.append(

@@ -1,8 +1,9 @@
 """The ``bltanalytics`` command.
 
 Commands: ``sample`` (make a synthetic district), ``validate`` (data-quality report),
-``metrics`` (the metrics export), ``reports`` (a report per school), ``dashboard`` (Voilà).
-Errors the package raises on purpose print one clear line and exit 2; never a traceback.
+``metrics`` (the metrics export), ``audit`` (the privacy audit of an export), ``reports`` (a
+report per school), ``dashboard`` (Voilà). Errors the package raises on purpose print one clear
+line and exit 2; never a traceback. An export that fails the privacy audit exits 1.
 """
 
 from __future__ import annotations
@@ -68,15 +69,25 @@ def main(
 
 
 EXIT_BAD_INPUT = 2
+EXIT_NOT_PROTECTED = 1
 
 
 def friendly(func):
-    """Turn the package's own errors into one plain message and exit code 2."""
+    """Turn the package's own errors into one plain message and exit code 2.
+
+    A failed privacy audit (:class:`bltanalytics.audit.AuditFailure`) prints its summary and
+    exits 1.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from bltanalytics.audit import AuditFailure
+
         try:
             return func(*args, **kwargs)
+        except AuditFailure as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(EXIT_NOT_PROTECTED) from None
         except BltError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -123,13 +134,15 @@ def metrics(
     config: ConfigOption = None,
 ) -> None:
     """Compute every figure and write the metrics export (achievement.csv, rubric.csv, ...)."""
+    from bltanalytics.audit import audit, require_protected
     from bltanalytics.config import load_config
     from bltanalytics.load import load_district
     from bltanalytics.metrics import compute_metrics, write_metrics
 
     settings = load_config(config, min_n=min_n)
     district = load_district(folder)
-    written = write_metrics(compute_metrics(district, settings), out)
+    computed = compute_metrics(district, settings)
+    written = write_metrics(computed, out)
     dropped = int((district.quarantine["action"] == "row_dropped").sum())
     typer.echo(
         f"wrote {len(written)} tables to {out}, each as CSV and Parquet "
@@ -139,6 +152,42 @@ def metrics(
         typer.echo(f"  {path.name}")
     if dropped:
         typer.echo(f"{dropped:,} input rows were quarantined: see {out / 'quarantine.csv'}")
+    # the privacy audit of what was written: a failure exits 1 with its summary
+    result = audit(computed.achievement, settings)
+    require_protected(result, out)
+    typer.echo(
+        f"privacy audit: {result.n_suppressed:,} suppressed groups, all protected "
+        f"(protection {settings.protection})"
+    )
+
+
+ProtectionOption = Annotated[
+    int | None,
+    typer.Option(
+        "--protection", min=1, help="How uncertain a hidden count must stay, in students (3)."
+    ),
+]
+
+
+@app.command(name="audit")
+@friendly
+def audit_command(
+    out_dir: Annotated[
+        Path,
+        typer.Argument(help="A metrics export (holding achievement.csv) or a reports folder."),
+    ],
+    config: ConfigOption = None,
+    protection: ProtectionOption = None,
+    min_n: MinNOption = None,
+) -> None:
+    """Check an export as an attacker would: exit 0 when no hidden figure can be worked out."""
+    from bltanalytics.audit import audit_folder
+    from bltanalytics.config import load_config
+
+    settings = load_config(config, min_n=min_n, protection=protection)
+    result = audit_folder(out_dir, settings)
+    typer.echo(result.summary())
+    raise typer.Exit(0 if result.protected else EXIT_NOT_PROTECTED)
 
 
 @app.command()

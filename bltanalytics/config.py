@@ -4,6 +4,8 @@ Every figure the package publishes depends on a few policy choices. They live he
 contract's defaults, and can be overridden by a YAML file (``--config FILE``)::
 
     min_n: 10                 # smallest group whose figures are published
+    protection: 3             # a hidden count must stay uncertain by at least this many students
+    staff_min_n: 5            # fewest instructional staff whose professional-learning figures show
     approaching_band: 0.15    # "approaching" = within this much below the threshold
     insufficient_max: 4       # denominators 1..4 are "insufficient_data"
     rating_met: 2             # a rated indicator is met at this rating or above
@@ -31,6 +33,8 @@ class Config:
     """Policy settings for metrics; immutable, so one run uses one set."""
 
     min_n: int = 10
+    protection: int = 3
+    staff_min_n: int = 5
     approaching_band: float = 0.15
     insufficient_max: int = 4
     rating_met: int = 2
@@ -41,6 +45,10 @@ class Config:
     def __post_init__(self) -> None:
         if not isinstance(self.min_n, int) or self.min_n < 1:
             raise ConfigError(f"min_n must be a whole number of at least 1, found {self.min_n!r}")
+        for name in ("protection", "staff_min_n"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a whole number of at least 1, found {value!r}")
         if not 0 <= self.approaching_band <= 1:
             raise ConfigError(
                 f"approaching_band must be between 0 and 1, found {self.approaching_band!r}"

@@ -10,7 +10,11 @@ students' pre and post scores are in ``cycle_results``. Per cycle:
 - ``pct_improved``: share (0-100) of matched students whose post score is above their pre score;
 - ``target_met``: ``post_pct_proficient >= target_pct``.
 
-The percentages and ``target_met`` are empty where ``n_matched < Config.min_n``.
+A cycle is a group of students like any other published figure, so it goes through
+:func:`bltanalytics.suppression.suppress` (each cycle its own family: only ``min_n`` applies).
+A suppressed cycle (``n_matched < Config.min_n``, ``suppressed`` true) shows neither its
+percentages and ``target_met`` nor ``n_matched`` and ``n_missing_post`` (together with a roster
+size they would give the hidden count back).
 
 >>> import pandas as pd
 >>> cycles = pd.DataFrame({"cycle_id": ["c1"], "team_id": ["t1"], "school_id": ["A"],
@@ -29,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics.config import Config
+from bltanalytics.suppression import suppress
 
 CYCLE_COLUMNS = [
     "cycle_id",
@@ -46,7 +51,9 @@ CYCLE_COLUMNS = [
     "pct_improved",
     "target_pct",
     "target_met",
+    "suppressed",
 ]
+COUNT_COLUMNS = ["n_matched", "n_missing_post"]
 PERCENT_COLUMNS = ["pre_pct_proficient", "post_pct_proficient", "change_pp", "pct_improved"]
 TOLERANCE = 1e-9
 """Allowance for float rounding when comparing a percentage to its target."""
@@ -70,17 +77,18 @@ def team_cycles(
     """Pre/post summary of every teacher-team cycle (one row per ``team_cycles`` row).
 
     Columns: cycle_id, team_id, school_id, school_year, subject, focus, strategy, n_matched,
-    n_missing_post, pre_pct_proficient, post_pct_proficient, change_pp, pct_improved, target_pct,
-    target_met (nullable boolean). ``team_cycles`` absent: an empty frame. ``cycle_results``
-    absent, or a cycle without results: 0 matched and the percentages empty. Results of a
-    cycle_id that is not in ``team_cycles`` are ignored.
+    n_missing_post (nullable ``Int64``), pre_pct_proficient, post_pct_proficient, change_pp,
+    pct_improved, target_pct, target_met (nullable boolean), suppressed. ``team_cycles`` absent:
+    an empty frame. ``cycle_results`` absent, or a cycle without results: nobody matched, so the
+    cycle is suppressed. Results of a cycle_id that is not in ``team_cycles`` are ignored.
+    Where ``suppressed``, the counts, percentages and ``target_met`` are empty.
 
     >>> import pandas as pd
     >>> cycles = pd.DataFrame({"cycle_id": ["c1"], "team_id": ["t1"], "school_id": ["A"],
     ...     "subject": ["ELA"], "proficiency_cut": [70.0], "target_pct": [60.0]})
-    >>> team_cycles(cycles, None)[["n_matched", "post_pct_proficient", "target_met"]]
-       n_matched  post_pct_proficient  target_met
-    0          0                  NaN        <NA>
+    >>> team_cycles(cycles, None)[["n_matched", "post_pct_proficient", "target_met", "suppressed"]]
+       n_matched  post_pct_proficient  target_met  suppressed
+    0       <NA>                  NaN        <NA>        True
     """
     config = config or Config()
     if team_cycles is None:
@@ -126,8 +134,21 @@ def team_cycles(
     out = out.merge(per_cycle, left_on="cycle_id", right_index=True, how="left")
     counts = ["n_matched", "n_missing_post", "pre", "post", "improved"]
     out[counts] = out[counts].fillna(0).astype("int64")
-    shown = out["n_matched"] >= config.min_n
-    n = out["n_matched"].where(shown & (out["n_matched"] > 0)).astype("float64")
+    # the contract's rule, through the one function that guards every published figure
+    checked = suppress(
+        pd.DataFrame(
+            {
+                "cycle_id": np.arange(len(out)),
+                "n_tested": out["n_matched"].to_numpy(),
+                "n_proficient": out["post"].to_numpy(),
+            }
+        ),
+        min_n=config.min_n,
+        family=["cycle_id"],
+        group="cycle_id",
+    )
+    hidden = checked["suppressed"].to_numpy(dtype=bool) | (out["n_matched"] == 0).to_numpy()
+    n = out["n_matched"].where(~hidden).astype("float64")
     out["pre_pct_proficient"] = 100.0 * out["pre"] / n
     out["post_pct_proficient"] = 100.0 * out["post"] / n
     out["change_pp"] = out["post_pct_proficient"] - out["pre_pct_proficient"]
@@ -136,14 +157,18 @@ def team_cycles(
     met = out["post"] * 100.0 >= out["target_pct"] * n - TOLERANCE
     known = n.notna() & out["target_pct"].notna()
     out["target_met"] = pd.array(np.where(known, met, pd.NA), dtype="boolean")
+    out["suppressed"] = checked["suppressed"].to_numpy(dtype=bool)
+    for column in COUNT_COLUMNS:
+        out[column] = out[column].astype("Int64").mask(out["suppressed"])
     return out[CYCLE_COLUMNS].reset_index(drop=True)
 
 
 def _empty_cycles() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="str") for c in CYCLE_COLUMNS[:7]})
-    for column in ("n_matched", "n_missing_post"):
-        frame[column] = pd.Series(dtype="int64")
+    for column in COUNT_COLUMNS:
+        frame[column] = pd.Series(dtype="Int64")
     for column in [*PERCENT_COLUMNS, "target_pct"]:
         frame[column] = pd.Series(dtype="float64")
     frame["target_met"] = pd.Series(dtype="boolean")
+    frame["suppressed"] = pd.Series(dtype="bool")
     return frame[CYCLE_COLUMNS]

@@ -6,6 +6,12 @@ both. A ``staff`` row without a school year holds for every school year in play 
 :func:`staff_years`). Activities belong to the school year their date falls in (done by cleaning:
 ``pd_activities.school_year``), and only ``completed`` activities count.
 
+**Small staffs.** A school-year with fewer than ``Config.staff_min_n`` (default 5) instructional
+staff shows its professional-learning counts and rates as suppressed: the ``suppressed`` column is
+true and ``n_participating``, ``participation_rate``, ``hours_per_staff``, the ``n_<format>``
+counts, ``n_reached`` and ``share_reached`` are empty (the rule goes through
+:func:`bltanalytics.suppression.suppress`, with ``staff_min_n`` as its minimum).
+
 >>> import pandas as pd
 >>> staff = pd.DataFrame({"staff_id": ["s1", "s2", "s3"], "school_id": ["A", "A", "A"],
 ...     "role": ["teacher", "teacher", "principal"],
@@ -14,10 +20,13 @@ both. A ``staff`` row without a school year holds for every school year in play 
 >>> acts = pd.DataFrame({"staff_id": ["s1", "s3"], "school_year": ["2025-26", "2025-26"],
 ...     "format": ["coaching", "workshop"], "hours": [2.0, 3.0],
 ...     "completed": pd.array([True, True], dtype="boolean")})
->>> out = pd_participation(staff, acts)
+>>> out = pd_participation(staff, acts, Config(staff_min_n=2))
 >>> out[["n_instructional_staff", "n_participating", "participation_rate", "n_coaching"]]
    n_instructional_staff  n_participating  participation_rate  n_coaching
 0                      2                1                 0.5           1
+>>> pd_participation(staff, acts)[["n_instructional_staff", "n_participating", "suppressed"]]
+   n_instructional_staff  n_participating  suppressed
+0                      2             <NA>        True
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics.config import Config
+from bltanalytics.suppression import suppress
 
 PD_FORMATS: tuple[str, ...] = (
     "online_course",
@@ -59,6 +69,7 @@ PARTICIPATION_COLUMNS = [
     "participation_rate",
     "hours_per_staff",
     *(f"n_{f}" for f in PD_FORMATS),
+    "suppressed",
 ]
 PROGRESS_COLUMNS = [
     "school_id",
@@ -69,7 +80,41 @@ PROGRESS_COLUMNS = [
     "n_instructional_staff",
     "n_reached",
     "share_reached",
+    "suppressed",
 ]
+
+
+def small_staff(n_instructional_staff: pd.Series, config: Config | None = None) -> np.ndarray:
+    """True where a school-year has too few instructional staff to publish their figures.
+
+    The rule goes through :func:`bltanalytics.suppression.suppress` (each school-year its own
+    group, ``staff_min_n`` as the minimum).
+
+    >>> small_staff(pd.Series([3, 5, 0]), Config()).tolist()
+    [True, False, True]
+    """
+    config = config or Config()
+    n = pd.Series(n_instructional_staff).fillna(0).astype("int64").to_numpy()
+    checked = suppress(
+        pd.DataFrame({"row": np.arange(len(n)), "n_tested": n, "n_proficient": 0}),
+        min_n=config.staff_min_n,
+        family=["row"],
+        group="row",
+    )
+    return checked["suppressed"].to_numpy(dtype=bool) | (n < config.staff_min_n)
+
+
+def _hide_small(
+    out: pd.DataFrame, counts: list[str], rates: list[str], config: Config
+) -> pd.DataFrame:
+    """Blank the counts and rates of small-staff school-years; add ``suppressed``."""
+    hidden = small_staff(out["n_instructional_staff"], config)
+    out["suppressed"] = hidden
+    for column in counts:
+        out[column] = out[column].astype("Int64").mask(hidden)
+    for column in rates:
+        out[column] = out[column].astype("float64").mask(hidden)
+    return out
 
 
 def _years_of(*columns: pd.Series | None) -> list[str]:
@@ -208,7 +253,7 @@ def pd_participation(
     for every format in :data:`PD_FORMATS`: the number of completed activities of that format by
     the school's instructional staff that year. With ``pd_activities`` absent, everything but
     ``n_instructional_staff`` is empty. ``config`` is accepted for a uniform signature (no policy
-    number applies: these are staff counts, not student figures).
+    number applies to the student side).
 
     >>> import pandas as pd
     >>> staff = pd.DataFrame({"staff_id": ["s1"], "school_id": ["A"], "role": ["teacher"],
@@ -217,16 +262,17 @@ def pd_participation(
     >>> pd_participation(staff, None).n_participating.isna().all()
     np.True_
     """
-    del config  # no policy number applies to staff counts
+    config = config or Config()
     members, base = _staff_base(staff, pd_activities, years)
     out = base.copy()
     count_columns = ["n_participating", *(f"n_{f}" for f in PD_FORMATS)]
+    rates = ["participation_rate", "hours_per_staff"]
     if pd_activities is None:
         for column in count_columns:
             out[column] = pd.Series(pd.NA, index=out.index, dtype="Int64")
         out["participation_rate"] = np.nan
         out["hours_per_staff"] = np.nan
-        return out[PARTICIPATION_COLUMNS]
+        return _hide_small(out, count_columns, rates, config)[PARTICIPATION_COLUMNS]
     joined = _school_staff_activities(members, pd_activities, ["format", "hours"])
     if "hours" not in joined.columns:
         joined["hours"] = np.nan
@@ -246,11 +292,16 @@ def pd_participation(
     staff_n = out["n_instructional_staff"].where(out["n_instructional_staff"] > 0)
     out["participation_rate"] = (out["n_participating"] / staff_n).astype("float64")
     out["hours_per_staff"] = (out["hours"].fillna(0.0) / staff_n).astype("float64")
+    out = _hide_small(out, count_columns, rates, config)
     return out[PARTICIPATION_COLUMNS].reset_index(drop=True)
 
 
 def _funnel(
-    reached: pd.DataFrame, base: pd.DataFrame, progression: str, steps: list[str]
+    reached: pd.DataFrame,
+    base: pd.DataFrame,
+    progression: str,
+    steps: list[str],
+    config: Config | None = None,
 ) -> pd.DataFrame:
     """Staff reaching each step: a member reaches every step up to their furthest one.
 
@@ -276,6 +327,7 @@ def _funnel(
     out["share_reached"] = (out["n_reached"] / staff_n).astype("float64")
     out["progression"] = progression
     out["step"] = pd.Series(np.asarray(steps, dtype=object)[out["step_order"] - 1], dtype="str")
+    out = _hide_small(out, ["n_reached"], ["share_reached"], config or Config())
     return out[PROGRESS_COLUMNS]
 
 
@@ -285,8 +337,9 @@ def _empty_progress() -> pd.DataFrame:
         {
             "step_order": "int64",
             "n_instructional_staff": "int64",
-            "n_reached": "int64",
+            "n_reached": "Int64",
             "share_reached": "float64",
+            "suppressed": "bool",
         }
     )
 
@@ -322,10 +375,10 @@ def blended_cycle_progress(
     >>> acts = pd.DataFrame({"staff_id": ["s1"], "school_year": ["2025-26"],
     ...     "format": ["online_course"], "cycle_step": pd.array([3], dtype="Int64"),
     ...     "completed": pd.array([True], dtype="boolean")})
-    >>> blended_cycle_progress(staff, acts).n_reached.tolist()
+    >>> blended_cycle_progress(staff, acts, Config(staff_min_n=1)).n_reached.tolist()
     [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]
     """
-    del config
+    config = config or Config()
     if not _has_data(pd_activities, "cycle_step"):
         return _empty_progress()
     members, base = _staff_base(staff, pd_activities, years)
@@ -334,7 +387,7 @@ def blended_cycle_progress(
     level = joined["cycle_step"].astype("int64").clip(1, BLENDED_STEPS)
     reached = joined[[*KEYS, "staff_id"]].assign(level=level.to_numpy())
     steps = [str(k) for k in range(1, BLENDED_STEPS + 1)]
-    return _funnel(reached, base, "blended_cycle", steps).reset_index(drop=True)
+    return _funnel(reached, base, "blended_cycle", steps, config).reset_index(drop=True)
 
 
 def distributed_pd_progress(
@@ -364,11 +417,12 @@ def distributed_pd_progress(
     >>> acts = pd.DataFrame({"staff_id": ["s1"], "school_year": ["2025-26"],
     ...     "format": ["micro_pd"], "stage": pd.array([2], dtype="Int64"),
     ...     "completed": pd.array([True], dtype="boolean")})
-    >>> distributed_pd_progress(staff, acts)[["progression", "step", "n_reached"]].values.tolist()
+    >>> out = distributed_pd_progress(staff, acts, Config(staff_min_n=1))
+    >>> out[["progression", "step", "n_reached"]].values.tolist()
     [['format', 'workshop', 1], ['format', 'micro_pd', 1], ['format', 'support_meeting', 0], \
 ['stage', '1', 1], ['stage', '2', 1], ['stage', '3', 0]]
     """
-    del config
+    config = config or Config()
     if pd_activities is None:
         return _empty_progress()
     members, base = _staff_base(staff, pd_activities, years)
@@ -378,14 +432,15 @@ def distributed_pd_progress(
         joined = joined[joined["stage"].notna()]
         level = joined["stage"].astype("int64").clip(1, PD_STAGES)
         reached = joined[[*KEYS, "staff_id"]].assign(level=level.to_numpy())
-        parts.append(_funnel(reached, base, "stage", [str(k) for k in range(1, PD_STAGES + 1)]))
+        stages = [str(k) for k in range(1, PD_STAGES + 1)]
+        parts.append(_funnel(reached, base, "stage", stages, config))
     if "format" in pd_activities.columns:
         joined = _school_staff_activities(members, pd_activities, ["format"])
         order = {name: k for k, name in enumerate(FORMAT_STAGES, start=1)}
         level = joined["format"].map(order)
         joined = joined.assign(level=level)[level.notna().to_numpy()]
         reached = joined[[*KEYS, "staff_id", "level"]].astype({"level": "int64"})
-        parts.append(_funnel(reached, base, "format", list(FORMAT_STAGES)))
+        parts.append(_funnel(reached, base, "format", list(FORMAT_STAGES), config))
     if not parts:
         return _empty_progress()
     out = pd.concat(parts, ignore_index=True)

@@ -119,7 +119,7 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
         pd=pd_participation(staff, activities, config, years=years),
         blended_cycle=blended_cycle_progress(staff, activities, config, years=years),
         distributed_pd=distributed_pd_progress(staff, activities, config, years=years),
-        trends=compute_trends(achievement),
+        trends=compute_trends(achievement, config),
         schools=tables["schools"][columns(Schools)].reset_index(drop=True),
         enrollment=enrollment,
         data_quality=data_quality,

@@ -1,7 +1,8 @@
 """The district's reports: compute the metrics once, then one notebook run per school.
 
 :func:`plan_reports` loads the district, writes its metrics export into
-``<out>/_metrics/`` (the notebooks read it instead of recomputing) and returns one
+``<out>/_metrics/`` (the notebooks read it instead of recomputing), runs the privacy audit on
+it (:class:`~bltanalytics.audit.AuditFailure` when it fails: no report is made) and returns one
 :class:`~bltanalytics.batch.ReportJob` per school plus one for the district summary;
 :func:`bltanalytics.batch.run_reports` runs them.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bltanalytics import resources
+from bltanalytics.audit import audit, require_protected
 from bltanalytics.batch import REPORT_KEY, ReportJob, RunSummary
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
@@ -107,6 +109,8 @@ def plan_reports(
         year = _school_year(year, metrics.school_years)
     metrics_dir = Path(out).resolve() / METRICS_DIR
     write_metrics(metrics, metrics_dir)
+    # no report is made from an export that fails the privacy audit
+    require_protected(audit(metrics.achievement, config), metrics_dir)
     inputs = sorted(metrics_dir.glob("*.parquet"))
     shared = {
         "school_year": year or "",

@@ -190,15 +190,20 @@ Cycles = _shape(
         "subject": _text(nullable=True),
         "focus": _text(nullable=True),
         "strategy": _text(nullable=True),
-        "n_matched": _count(),
-        "n_missing_post": _count(),
+        "n_matched": _count("Int64", nullable=True),
+        "n_missing_post": _count("Int64", nullable=True),
         "pre_pct_proficient": _pct(),
         "post_pct_proficient": _pct(),
         "change_pp": _pct(low=-100),
         "pct_improved": _pct(),
         "target_pct": _pct(),
         "target_met": pa.Column("boolean", nullable=True),
+        "suppressed": pa.Column("bool"),
     },
+    rules=[
+        (f"{c}: empty where suppressed", _hidden(c))
+        for c in ("n_matched", "n_missing_post", "pre_pct_proficient", "post_pct_proficient")
+    ],
 )
 
 #: ``pd.csv``: per school and school year, instructional staff's professional learning, with
@@ -214,7 +219,12 @@ ProfessionalLearning = _shape(
         "participation_rate": _share(),
         "hours_per_staff": pa.Column("float64", pa.Check.ge(0), nullable=True),
         **{f"n_{f}": _count(nullable=True, also=["Int64"]) for f in PD_FORMATS},
+        "suppressed": pa.Column("bool"),
     },
+    rules=[
+        (f"{c}: empty where suppressed", _hidden(c))
+        for c in ("n_participating", "participation_rate", "hours_per_staff")
+    ],
 )
 
 
@@ -228,9 +238,13 @@ def _progress(name: str, progressions) -> pa.DataFrameSchema:
             "step": _text(),
             "step_order": _count(low=1),
             "n_instructional_staff": _count(),
-            "n_reached": _count(),
+            "n_reached": _count("Int64", nullable=True),
             "share_reached": _share(),
+            "suppressed": pa.Column("bool"),
         },
+        rules=[
+            (f"{c}: empty where suppressed", _hidden(c)) for c in ("n_reached", "share_reached")
+        ],
     )
 
 
@@ -260,6 +274,8 @@ Trends = _shape(
         "from_pct": _pct(),
         "to_pct": _pct(),
         "change_pp": _pct(low=-100),
+        "from_display": _text(),
+        "to_display": _text(),
     },
     rules=[
         (

@@ -7,8 +7,11 @@ more than the figures it compares. For every school, subject, grade, dimension a
 - ``year_over_year``: the same term of two consecutive school years (``2024-25`` to ``2025-26``).
 
 A comparison appears when the group has a row at both ends (it was tested both times).
-``change_pp`` (to minus from, percentage points) is empty when either end is suppressed, and the
-suppressed end's percentage is empty too; the other end keeps its published percentage.
+``change_pp`` (to minus from, percentage points) is empty when either end is hidden, and the
+hidden end's percentage is empty too; the other end keeps its published percentage. An end is
+hidden when it is suppressed, or when it is top/bottom-coded (``≥95%``, ``≤5%``): the export
+does not publish its exact figure, so no change may be computed from it. ``from_display`` and
+``to_display`` show each end as the achievement table does (``*``, ``≥95%``, ``63%``).
 
 >>> import pandas as pd
 >>> a = pd.DataFrame({"school_id": "0101", "school_year": "2025-26", "term": ["Fall", "Spring"],
@@ -27,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics.achievement import TERM_ORDER, _compact, _encode
+from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.suppression import _strings
+from bltanalytics.suppression import _strings, display_labels
 
 #: Columns of the trends table, in order.
 TREND_COLUMNS: list[str] = [
@@ -45,6 +49,8 @@ TREND_COLUMNS: list[str] = [
     "from_pct",
     "to_pct",
     "change_pp",
+    "from_display",
+    "to_display",
 ]
 
 #: ``comparison`` values, in output order.
@@ -58,14 +64,23 @@ _DENSE_LIMIT = 1 << 24
 _DENSE_FACTOR = 4
 
 
-def trends(achievement: pd.DataFrame) -> pd.DataFrame:
+def trends(achievement: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
     """Fall-to-Spring and year-over-year change of every group's percent proficient.
 
     ``achievement`` is the output of :func:`bltanalytics.achievement.achievement` (or the same
     columns re-read from ``achievement.csv``). Returns :data:`TREND_COLUMNS`, one row per
     comparison whose two ends both exist, ordered like the input's groups, then by comparison,
-    from_year and from_term. ``from_pct``/``to_pct`` are empty where that end is suppressed and
-    ``change_pp`` where either is: a change is never computed from a suppressed figure.
+    from_year and from_term. ``from_pct``/``to_pct`` are empty where that end is hidden
+    (suppressed, or coded at ``config.top_code``/``bottom_code``) and ``change_pp`` where either
+    is: a change is never computed from a figure the export does not show exactly.
+
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"school_id": "0101", "school_year": "2025-26",
+    ...     "term": ["Fall", "Spring"], "subject": "Math", "grade": "3", "dimension": "all",
+    ...     "group": "All Students", "pct_proficient": [60.0, 97.5], "suppressed": False})
+    >>> trends(a)[["from_pct", "to_pct", "change_pp", "from_display", "to_display"]]
+       from_pct  to_pct  change_pp from_display to_display
+    0      60.0     NaN        NaN          60%       ≥95%
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"school_id": "0101", "school_year": ["2024-25", "2025-26"],
@@ -149,7 +164,20 @@ def trends(achievement: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort((term[from_rows], year[from_rows], comparison, series[from_rows]))
     from_rows, to_rows, comparison = from_rows[order], to_rows[order], comparison[order]
 
-    published = np.where(_as_bool(achievement["suppressed"]), np.nan, _pct(achievement))
+    config = config or Config()
+    hidden = _as_bool(achievement["suppressed"])
+    pct = np.where(hidden, np.nan, _pct(achievement))
+    if "display" in achievement.columns:
+        shown = _text(achievement["display"]).to_numpy(dtype=object, na_value="")
+        shown = np.where(hidden, display_labels(pct[:1], np.ones(1, bool))[0], shown)
+    else:
+        shown = display_labels(
+            pct, hidden, top_code=config.top_code, bottom_code=config.bottom_code
+        ).to_numpy(dtype=object)
+    codes = (f"≥{config.top_code:g}%", f"≤{config.bottom_code:g}%")
+    with np.errstate(invalid="ignore"):
+        coded = np.isin(shown, codes) | (pct >= config.top_code) | (pct <= config.bottom_code)
+    published = np.where(coded, np.nan, pct)
     from_pct, to_pct = published[from_rows], published[to_rows]
     # text columns taken from each column's few distinct values (cheaper than from its rows)
     out = {c: _strings(encoded[c][1], encoded[c][0][from_rows]) for c in _SERIES}
@@ -161,6 +189,8 @@ def trends(achievement: pd.DataFrame) -> pd.DataFrame:
     out["from_pct"] = from_pct
     out["to_pct"] = to_pct
     out["change_pp"] = to_pct - from_pct
+    out["from_display"] = pd.Series(shown[from_rows], dtype="str").array
+    out["to_display"] = pd.Series(shown[to_rows], dtype="str").array
     return pd.DataFrame(out)[TREND_COLUMNS]
 
 
@@ -199,7 +229,7 @@ def _pct(achievement: pd.DataFrame) -> np.ndarray:
 
 
 def _empty() -> pd.DataFrame:
-    numeric = {"from_pct", "to_pct", "change_pp"}
+    numeric = {"from_pct", "to_pct", "change_pp"}  # the rest are text
     return pd.DataFrame(
         {c: pd.Series([], dtype="float64" if c in numeric else "str") for c in TREND_COLUMNS}
     )

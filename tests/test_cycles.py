@@ -73,13 +73,15 @@ def test_cycle_at_min_n_is_shown_and_hand_computed():
     assert (row["school_id"], row["school_year"], row["focus"]) == ("A", "2025-26", "fractions")
 
 
-def test_cycle_below_min_n_hides_percentages_not_counts():
+def test_cycle_below_min_n_hides_percentages_and_counts():
     scores = [(60, 80)] * 9 + [(60, None)]
     out = team_cycles(
         cycles_frame([("c1", "t1", "A", 70.0, 50.0)]), results_frame("c1", scores), Config()
     )
     row = out.iloc[0]
-    assert (row["n_matched"], row["n_missing_post"]) == (9, 1)
+    assert bool(row["suppressed"])
+    # n_matched is hidden, and so is n_missing_post (a roster size minus it gives n_matched)
+    assert pd.isna(row["n_matched"]) and pd.isna(row["n_missing_post"])
     for column in ("pre_pct_proficient", "post_pct_proficient", "change_pp", "pct_improved"):
         assert pd.isna(row[column])
     assert pd.isna(row["target_met"])
@@ -88,6 +90,8 @@ def test_cycle_below_min_n_hides_percentages_not_counts():
         cycles_frame([("c1", "t1", "A", 70.0, 50.0)]), results_frame("c1", scores), Config(min_n=9)
     )
     assert shown.iloc[0]["post_pct_proficient"] == 100.0
+    assert (shown.iloc[0]["n_matched"], shown.iloc[0]["n_missing_post"]) == (9, 1)
+    assert not shown.iloc[0]["suppressed"]
 
 
 def test_target_not_met_and_float_exact_target():
@@ -118,9 +122,12 @@ def test_cycle_without_results_and_absent_tables():
     cycles = cycles_frame([("c1", "t1", "A", 70.0, 50.0), ("c2", "t1", "A", 70.0, 50.0)])
     results = results_frame("c1", [(60, 80)] * 10)
     out = team_cycles(cycles, results, Config()).set_index("cycle_id")
-    assert out.loc["c2", "n_matched"] == 0 and pd.isna(out.loc["c2", "post_pct_proficient"])
+    # nobody matched is fewer than min_n: suppressed like any small group
+    assert out.loc["c2", "suppressed"] and pd.isna(out.loc["c2", "n_matched"])
+    assert pd.isna(out.loc["c2", "post_pct_proficient"])
+    assert out.loc["c1", "n_matched"] == 10 and not out.loc["c1", "suppressed"]
     none = team_cycles(cycles, None, Config())
-    assert none["n_matched"].tolist() == [0, 0]
+    assert none["suppressed"].all() and none["n_matched"].isna().all()
     empty = team_cycles(None, results, Config())
     assert empty.empty and list(empty.columns) == CYCLE_COLUMNS
 

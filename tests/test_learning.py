@@ -16,6 +16,9 @@ from bltanalytics.learning import (
 )
 
 Y1, Y2 = "2024-25", "2025-26"
+# The hand-computed tests use staffs of 1-3; staff_min_n=1 shows their figures (the default, 5,
+# hides them: tested below).
+SHOW_ALL = Config(staff_min_n=1)
 
 
 def staff_frame(rows):
@@ -72,7 +75,7 @@ def test_participation_hand_computed():
             ("s9", Y2, "workshop", 1.0, True),  # not on staff anywhere
         ]
     )
-    out = pd_participation(STAFF, acts, Config())
+    out = pd_participation(STAFF, acts, SHOW_ALL)
     assert list(out.columns) == PARTICIPATION_COLUMNS
     assert out[["school_id", "school_year"]].values.tolist() == [["A", Y1], ["A", Y2], ["B", Y2]]
     a = out.set_index(["school_id", "school_year"]).loc[("A", Y2)]
@@ -93,20 +96,22 @@ def test_participation_hand_computed():
 def test_participation_years_and_absent_tables():
     acts = acts_frame([("s1", Y2, "coaching", 1.0, True)])
     # undated staff rows hold for the years given (the metrics layer passes students' years)
-    out = pd_participation(STAFF, acts, Config(), years=[Y1, Y2, "2026-27"])
+    out = pd_participation(STAFF, acts, SHOW_ALL, years=[Y1, Y2, "2026-27"])
     assert sorted(out.loc[out.school_id == "A", "school_year"]) == [Y1, Y2, "2026-27"]
-    no_acts = pd_participation(STAFF, None, Config())
+    no_acts = pd_participation(STAFF, None, SHOW_ALL)
     assert no_acts["n_instructional_staff"].tolist() == [3, 1]  # years from staff: 2025-26
     assert no_acts["n_participating"].isna().all() and no_acts["participation_rate"].isna().all()
-    no_staff = pd_participation(None, acts, Config())
+    no_staff = pd_participation(None, acts, SHOW_ALL)
     assert no_staff.empty and list(no_staff.columns) == PARTICIPATION_COLUMNS
 
 
 def test_school_with_only_non_instructional_staff_has_no_rate():
     staff = staff_frame([("p1", "C", "principal", False, Y2)])
     acts = acts_frame([("p1", Y2, "workshop", 2.0, True)])
-    row = pd_participation(staff, acts, Config()).iloc[0]
-    assert (row["n_instructional_staff"], row["n_participating"], row["n_workshop"]) == (0, 0, 0)
+    row = pd_participation(staff, acts, SHOW_ALL).iloc[0]
+    # no instructional staff is fewer than any staff_min_n: nothing to show but the zero
+    assert row["n_instructional_staff"] == 0 and row["suppressed"]
+    assert pd.isna(row["n_participating"]) and pd.isna(row["n_workshop"])
     assert pd.isna(row["participation_rate"]) and pd.isna(row["hours_per_staff"])
 
 
@@ -138,7 +143,7 @@ def test_blended_cycle_progress_funnel():
         ],
         cycle_step=[2, 10, 4, 9, 10],
     )
-    out = blended_cycle_progress(STAFF, acts, Config())
+    out = blended_cycle_progress(STAFF, acts, SHOW_ALL)
     a = out[(out.school_id == "A") & (out.school_year == Y2)]
     assert a["step"].tolist() == [str(k) for k in range(1, 11)]
     # s1 reaches step 10 (all steps), s2 step 4, s4 nothing: of 3 instructional staff
@@ -148,7 +153,7 @@ def test_blended_cycle_progress_funnel():
     b = out[(out.school_id == "B") & (out.school_year == Y2)]
     assert b["n_reached"].tolist() == [1] * 10  # s1 counts at B too
     no_steps = acts.assign(cycle_step=pd.array([None] * 5, dtype="Int64"))
-    assert blended_cycle_progress(STAFF, no_steps, Config()).empty
+    assert blended_cycle_progress(STAFF, no_steps, SHOW_ALL).empty
 
 
 def test_distributed_pd_progress_stages_and_formats():
@@ -161,7 +166,7 @@ def test_distributed_pd_progress_stages_and_formats():
         ],
         stage=[1, 3, 2, None],
     )
-    out = distributed_pd_progress(STAFF, acts, Config())
+    out = distributed_pd_progress(STAFF, acts, SHOW_ALL)
     a = out[(out.school_id == "A") & (out.school_year == Y2)].set_index(["progression", "step"])
     assert a.loc[("stage", "1"), "n_reached"] == 2
     assert a.loc[("stage", "2"), "n_reached"] == 2
@@ -170,13 +175,13 @@ def test_distributed_pd_progress_stages_and_formats():
     assert a.loc[("format", "micro_pd"), "n_reached"] == 2
     assert a.loc[("format", "support_meeting"), "n_reached"] == 1
     assert a.loc[("format", "support_meeting"), "share_reached"] == pytest.approx(1 / 3)
-    no_stage = distributed_pd_progress(STAFF, acts.drop(columns="stage"), Config())
+    no_stage = distributed_pd_progress(STAFF, acts.drop(columns="stage"), SHOW_ALL)
     assert set(no_stage["progression"]) == {"format"}
-    assert distributed_pd_progress(STAFF, None, Config()).empty
+    assert distributed_pd_progress(STAFF, None, SHOW_ALL).empty
 
 
 def test_format_columns_cover_every_format():
-    out = pd_participation(STAFF, acts_frame([("s1", Y2, "plc", 1.0, True)]), Config())
+    out = pd_participation(STAFF, acts_frame([("s1", Y2, "plc", 1.0, True)]), SHOW_ALL)
     assert [c for c in out.columns if c.startswith("n_") and c[2:] in PD_FORMATS] == [
         f"n_{f}" for f in PD_FORMATS
     ]
@@ -185,17 +190,52 @@ def test_format_columns_cover_every_format():
 def test_inputs_not_mutated():
     acts = acts_frame([("s1", Y2, "coaching", 1.0, True)], cycle_step=[3], stage=[1])
     before = STAFF.copy(), acts.copy()
-    pd_participation(STAFF, acts, Config())
-    blended_cycle_progress(STAFF, acts, Config())
-    distributed_pd_progress(STAFF, acts, Config())
+    pd_participation(STAFF, acts, SHOW_ALL)
+    blended_cycle_progress(STAFF, acts, SHOW_ALL)
+    distributed_pd_progress(STAFF, acts, SHOW_ALL)
     pd.testing.assert_frame_equal(STAFF, before[0])
     pd.testing.assert_frame_equal(acts, before[1])
 
 
 def test_blank_completed_is_not_completed_and_no_column_means_all_completed():
     acts = acts_frame([("s1", Y2, "workshop", 1.0, None), ("s2", Y2, "workshop", 2.0, True)])
-    a = pd_participation(STAFF, acts, Config()).set_index(["school_id", "school_year"])
+    a = pd_participation(STAFF, acts, SHOW_ALL).set_index(["school_id", "school_year"])
     assert a.loc[("A", Y2), "n_participating"] == 1  # s2 only
-    untracked = pd_participation(STAFF, acts.drop(columns="completed"), Config())
+    untracked = pd_participation(STAFF, acts.drop(columns="completed"), SHOW_ALL)
     a = untracked.set_index(["school_id", "school_year"])
     assert (a.loc[("A", Y2), "n_participating"], a.loc[("A", Y2), "n_workshop"]) == (2, 2)
+
+
+def big_staff(n, school="A"):
+    return staff_frame([(f"t{k}", school, "teacher", True, Y2) for k in range(n)])
+
+
+def test_a_small_staff_shows_its_learning_figures_as_suppressed():
+    acts = acts_frame([("t0", Y2, "coaching", 2.0, True), ("t1", Y2, "workshop", 1.0, True)])
+    small = pd_participation(big_staff(4), acts, Config()).iloc[0]
+    assert bool(small["suppressed"]) and small["n_instructional_staff"] == 4
+    hidden = ["n_participating", "participation_rate", "hours_per_staff"]
+    assert all(pd.isna(small[c]) for c in [*hidden, *(f"n_{f}" for f in PD_FORMATS)])
+    five = pd_participation(big_staff(5), acts, Config()).iloc[0]  # staff_min_n = 5: shown
+    assert not five["suppressed"]
+    assert (five["n_participating"], five["participation_rate"], five["n_coaching"]) == (2, 0.4, 1)
+    stricter = pd_participation(big_staff(5), acts, Config(staff_min_n=6)).iloc[0]
+    assert stricter["suppressed"] and pd.isna(stricter["n_participating"])
+
+
+def test_small_staff_progress_tables_are_suppressed_too():
+    acts = acts_frame(
+        [("t0", Y2, "workshop", 1.0, True), ("t1", Y2, "micro_pd", 1.0, True)],
+        cycle_step=[3, 7],
+        stage=[1, 2],
+    )
+    for staff, hidden in ((big_staff(3), True), (big_staff(6), False)):
+        blended = blended_cycle_progress(staff, acts, Config())
+        distributed = distributed_pd_progress(staff, acts, Config())
+        for table in (blended, distributed):
+            assert table["suppressed"].eq(hidden).all()
+            assert table["n_reached"].isna().all() == hidden
+            assert table["share_reached"].isna().all() == hidden
+            assert (table["n_instructional_staff"] == len(staff)).all()
+    shown = blended_cycle_progress(big_staff(6), acts, Config())
+    assert shown["n_reached"].tolist() == [2, 2, 2, 1, 1, 1, 1, 0, 0, 0]

@@ -177,7 +177,7 @@ def test_a_wrong_dtype_written_names_the_column(metrics, tmp_path):
     cycles = metrics.cycles.astype({"n_matched": "float64"})
     broken = Metrics(**{**metrics.frames(), "cycles": cycles})
     with pytest.raises(
-        PackageBug, match="cycles: column n_matched: 'float64' .expected dtype int64"
+        PackageBug, match="cycles: column n_matched: 'float64' .expected dtype Int64"
     ):
         write_metrics(broken, tmp_path)
 

@@ -149,9 +149,9 @@ def test_reads_achievement_reloaded_from_csv():
 
 
 def test_end_to_end_from_achievement():
-    ids = [f"s{i:02d}" for i in range(12)]
+    ids = [f"s{i:02d}" for i in range(40)]
     rows = []
-    for term, n_prof in (("Fall", 3), ("Spring", 9)):
+    for term, n_prof in (("Fall", 10), ("Spring", 30)):
         for i, sid in enumerate(ids):
             rows.append(
                 {
@@ -171,7 +171,7 @@ def test_end_to_end_from_achievement():
             "student_id": ids,
             "school_id": "0101",
             "school_year": "2025-26",
-            "sex": ["F"] * 2 + ["M"] * 10,
+            "sex": ["F"] * 2 + ["M"] * 38,
         }
     ).astype("str")
     out = trends(achievement(tests, people, Config()))
@@ -179,7 +179,7 @@ def test_end_to_end_from_achievement():
     assert all_students["change_pp"].tolist() == [50.0]  # 25% -> 75%
     sex = out[out["dimension"] == "sex"]
     assert set(sex["group"]) == {"F", "M"}
-    assert sex["change_pp"].isna().all()  # F is min_n, M complementary, both terms
+    assert sex.loc[sex["group"] == "F", "change_pp"].isna().all()  # F is min_n, both terms
 
 
 def test_input_is_not_mutated():
@@ -223,3 +223,29 @@ def test_hash_path_gives_the_same_table(monkeypatch):
     monkeypatch.setattr(module, "_DENSE_LIMIT", 0)
     monkeypatch.setattr(module, "_DENSE_FACTOR", 0)
     pd.testing.assert_frame_equal(trends(frame), expected)
+
+
+def test_a_coded_end_gives_no_exact_change():
+    frame = published([("2025-26", "Fall", 40.0), ("2025-26", "Spring", 96.0)])
+    out = trends(frame)
+    assert out["from_pct"].tolist() == [40.0]
+    assert out["to_pct"].isna().all() and out["change_pp"].isna().all()
+    assert out[["from_display", "to_display"]].values.tolist() == [["40%", "≥95%"]]
+
+
+def test_a_coded_end_read_from_the_display_when_its_percentage_is_empty():
+    # as exported: a coded group's pct_proficient is empty, its display tells the bound
+    frame = published([("2025-26", "Fall", 4.0), ("2025-26", "Spring", 30.0)])
+    frame["display"] = ["≤5%", "30%"]
+    frame.loc[0, "pct_proficient"] = np.nan
+    out = trends(frame)
+    assert out["from_pct"].isna().all() and out["change_pp"].isna().all()
+    assert out["from_display"].tolist() == ["≤5%"] and out["to_pct"].tolist() == [30.0]
+
+
+def test_codes_follow_the_config():
+    frame = published([("2025-26", "Fall", 40.0), ("2025-26", "Spring", 92.0)])
+    assert trends(frame)["change_pp"].tolist() == [52.0]
+    strict = trends(frame, Config(top_code=90.0))
+    assert strict["change_pp"].isna().all()
+    assert strict["to_display"].tolist() == ["≥90%"]

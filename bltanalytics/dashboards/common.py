@@ -212,7 +212,8 @@ def build_dashboard(
 
     def build() -> widgets.Widget:
         metrics = load_metrics(folder, config)
-        return view(metrics, mask_names=mask_names, config=config).widget
+        # format with the settings the figures were computed with
+        return view(metrics, mask_names=mask_names, config=metrics.config).widget
 
     return guarded(build, title=title)
 

@@ -15,6 +15,7 @@ from bltanalytics.learning import FORMAT_STAGES, PD_FORMATS
 from bltanalytics.metrics import Metrics
 from bltanalytics.present import (
     LABELS,
+    SUPPRESSED_MARK,
     fixed,
     join_words,
     lower_first,
@@ -244,6 +245,25 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
             f"No instructional staff are listed for this school in {school_year}.",
             "learning",
         )
+    table = _learning_table(p)
+    if bool(now["suppressed"].iloc[0]):
+        n = int(now["n_instructional_staff"].iloc[0])
+        return Section(
+            title=title,
+            reading=(
+                f"This school had {plural(n, 'instructional staff member', 'instructional staff')}"
+                f" in {school_year}, fewer than {metrics.config.staff_min_n}: its "
+                "professional-learning figures are not shown, so that no one's participation "
+                "can be told."
+            ),
+            table=table,
+            caption="Professional-learning participation by school year",
+            notes=(
+                f"{SUPPRESSED_MARK} = not shown: fewer than {metrics.config.staff_min_n} "
+                "instructional staff that year.",
+            ),
+            key="learning",
+        )
     row = now.iloc[0]
     counts = pd.DataFrame(
         {
@@ -265,23 +285,6 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
         f"and the least common {lower_first(bottom['format'])} ({bottom['n']})."
         if total
         else f"Instructional staff completed no professional-learning activities in {school_year}."
-    )
-    years = p["school_year"].tolist()
-    measures = {
-        "Instructional staff": p["n_instructional_staff"].astype("str"),
-        "Completed at least one activity": p["n_participating"].astype("Int64").astype("str"),
-        "Participation rate": percent(p["participation_rate"]),
-        "Hours per staff member": fixed(p["hours_per_staff"], "%.1f"),
-        **{
-            f"{LABELS.formats[f]} (activities)": p[f"n_{f}"].astype("Int64").astype("str")
-            for f in PD_FORMATS
-        },
-    }
-    table = pd.DataFrame(
-        {
-            "Measure": list(measures),
-            **{y: [m.iloc[i] for m in measures.values()] for i, y in enumerate(years)},
-        }
     )
     chart = charts.count_bars(
         counts,
@@ -306,6 +309,32 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
         parts=tuple(parts),
         notes=("Only instructional staff count, and only completed activities.",),
         key="learning",
+    )
+
+
+def _learning_table(p: pd.DataFrame) -> pd.DataFrame:
+    """One column per school year, one row per measure; ``*`` for a year with too few staff."""
+    hidden = p["suppressed"].astype(bool).to_numpy()
+
+    def shown(values: pd.Series) -> pd.Series:
+        return values.astype("str").where(~hidden, SUPPRESSED_MARK)
+
+    measures = {
+        "Instructional staff": p["n_instructional_staff"].astype("str"),
+        "Completed at least one activity": shown(p["n_participating"].astype("Int64")),
+        "Participation rate": shown(percent(p["participation_rate"])),
+        "Hours per staff member": shown(fixed(p["hours_per_staff"], "%.1f")),
+        **{
+            f"{LABELS.formats[f]} (activities)": shown(p[f"n_{f}"].astype("Int64"))
+            for f in PD_FORMATS
+        },
+    }
+    years = p["school_year"].tolist()
+    return pd.DataFrame(
+        {
+            "Measure": list(measures),
+            **{y: [m.iloc[i] for m in measures.values()] for i, y in enumerate(years)},
+        }
     )
 
 

@@ -418,7 +418,11 @@ def team_cycles(metrics: Metrics, school_id: str, school_year: str) -> Section:
             "Cycle": cycle.to_numpy(),
             "Team": mine["team_id"].to_numpy(),
             "Focus and strategy": focus.to_numpy(),
-            "Students": mine["n_matched"].astype("str").to_numpy(),
+            "Students": mine["n_matched"]
+            .astype("Int64")
+            .astype("str")
+            .where(~mine["suppressed"].astype(bool), SUPPRESSED_MARK)
+            .to_numpy(),
             "Before": pre_show.to_numpy(),
             "After": post_show.to_numpy(),
             "Change (pts)": change.to_numpy(),

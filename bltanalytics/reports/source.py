@@ -112,7 +112,8 @@ def _read_metrics_cached(folder: Path) -> Metrics:
         metrics = read_metrics(folder)  # raises the helpful error for a missing export
         _EXPORT_CACHE["last"] = cached = (folder, signature, metrics)
     frames = {name: frame.copy(deep=False) for name, frame in cached[2].frames().items()}
-    return Metrics(**frames, config=cached[2].config)
+    # the config too: its thresholds are a dict a notebook could change
+    return Metrics(**frames, config=Config.from_dict(cached[2].config.to_dict()))
 
 
 def _whole(value: object, name: str) -> int:

@@ -113,10 +113,11 @@ def reports(jobs_file: str, out: str, mode: str) -> dict:
     if mode == "papermill":
         failed = _papermill_floor(jobs, Path(out))
     else:
-        from bltanalytics.kernels import defer_rfc3987_grammar
+        from bltanalytics.reports.kernels import defer_rfc3987_grammar
 
         defer_rfc3987_grammar()  # as `bltanalytics reports` does, before jsonschema loads
-        from bltanalytics.batch import ReportJob, run_reports
+        from bltanalytics.reports.jobs import ReportJob
+        from bltanalytics.reports.run import run_reports
 
         summary = run_reports(
             [ReportJob(**job) for job in jobs],
@@ -138,7 +139,7 @@ def _papermill_floor(jobs: list[dict], out: Path) -> list[str]:
 
     import papermill
 
-    from bltanalytics.export import notebook_to_html
+    from bltanalytics.reports.html import notebook_to_html
 
     out.mkdir(parents=True, exist_ok=True)
 

@@ -1,6 +1,6 @@
 """Benchmark 1b: per-school reports, amortized seconds per school, against plain papermill.
 
-The district's metrics are computed once (:func:`bltanalytics.reporting.plan_reports`, not
+The district's metrics are computed once (:func:`bltanalytics.reports.plan.plan_reports`, not
 timed); then the school report of every school is produced by three ways of running it, each a
 whole child process timed from start to exit and divided by the number of schools:
 
@@ -28,7 +28,7 @@ MODES = ("warm", "papermill", "fresh")
 
 def plan(district: Path, work: Path, schools: int | None = None) -> Path:
     """The school report jobs of the district (metrics computed once), saved as JSON."""
-    from bltanalytics.reporting import SUMMARY_KEY, plan_reports
+    from bltanalytics.reports.plan import SUMMARY_KEY, plan_reports
 
     jobs = [j for j in plan_reports(district, work / "plan") if j.key != SUMMARY_KEY]
     if schools is not None:

@@ -143,12 +143,14 @@ def metrics(
     district = load_district(folder)
     computed = compute_metrics(district, settings)
     written = write_metrics(computed, out)
+    tables = [path for path in written if path.suffix == ".csv"]
     dropped = int((district.quarantine["action"] == "row_dropped").sum())
     typer.echo(
-        f"wrote {len(written)} tables to {out}, each as CSV and Parquet "
-        f"({2 * len(written)} files, min_n={settings.min_n}):"
+        f"wrote {len(tables)} tables to {out}, each as CSV and Parquet "
+        f"({2 * len(tables)} files, min_n={settings.min_n}), and the settings they were "
+        "computed with (config.json):"
     )
-    for path in written:
+    for path in tables:
         typer.echo(f"  {path.name}")
     if dropped:
         typer.echo(f"{dropped:,} input rows were quarantined: see {out / 'quarantine.csv'}")
@@ -228,12 +230,12 @@ def reports(
     ] = False,
 ) -> None:
     """One HTML report per school, the district summary, and index.html (docs/reports.md)."""
-    from bltanalytics.kernels import defer_rfc3987_grammar
+    from bltanalytics.reports.kernels import defer_rfc3987_grammar
 
     defer_rfc3987_grammar()  # ~1 s off start-up, before anything imports jsonschema
-    from bltanalytics.batch import run_reports
     from bltanalytics.config import load_config
-    from bltanalytics.reporting import plan_reports
+    from bltanalytics.reports.plan import plan_reports
+    from bltanalytics.reports.run import run_reports
 
     settings = load_config(config, min_n=min_n)
     jobs = plan_reports(folder, out, schools=schools, year=year, config=settings)
@@ -247,7 +249,7 @@ def reports(
     )
     typer.echo(summary.describe())
     if pdf:
-        from bltanalytics.reporting import write_pdfs
+        from bltanalytics.reports.plan import write_pdfs
 
         written = write_pdfs(summary)
         typer.echo(f"{len(written)} PDF{'s' if len(written) != 1 else ''} beside the pages")

@@ -13,18 +13,17 @@ import psutil
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from bltanalytics.batch import (
+from bltanalytics.reports.jobs import (
     InputHashes,
     JobResult,
     ReportJob,
     RunSummary,
     atomic_write_text,
-    failure_reason,
     index_html,
     job_fingerprint,
     run_json,
-    run_reports,
 )
+from bltanalytics.reports.run import failure_reason, run_reports
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 TOY = NOTEBOOKS / "toy_report.ipynb"
@@ -134,36 +133,36 @@ def test_fingerprint_changes_with_each_ingredient(files):
 def test_fingerprint_covers_its_format_and_the_package_code(files, monkeypatch):
     """Pages made by other code (the version-1 records, whose warm kernels lost the chart
     theme, or any change to the package) are redone rather than kept as up to date."""
-    from bltanalytics import batch
+    from bltanalytics.reports import jobs
 
     notebook, achievement, _ = files
     job = ReportJob("s", notebook, {"school_id": "0101"}, inputs=[achievement])
     base = job_fingerprint(job)
-    assert batch.FINGERPRINT_VERSION >= 2
-    monkeypatch.setattr(batch, "FINGERPRINT_VERSION", 1)
+    assert jobs.FINGERPRINT_VERSION >= 2
+    monkeypatch.setattr(jobs, "FINGERPRINT_VERSION", 1)
     assert job_fingerprint(job) != base
     monkeypatch.undo()
     assert job_fingerprint(job) == base
-    monkeypatch.setattr(batch, "package_code_digest", lambda: "0" * 64)
+    monkeypatch.setattr(jobs, "package_code_digest", lambda: "0" * 64)
     assert job_fingerprint(job) != base
 
 
 def test_package_code_digest_follows_the_package_files(tmp_path, monkeypatch):
-    from bltanalytics import batch
+    from bltanalytics.reports import jobs
 
     package = tmp_path / "pkg"
     (package / "templates").mkdir(parents=True)
     (package / "a.py").write_text("x = 1\n")
     (package / "templates" / "page.j2").write_text("<p>")
-    monkeypatch.setattr(batch, "_package_root", lambda: package)
-    batch.package_code_digest.cache_clear()
+    monkeypatch.setattr(jobs, "_package_root", lambda: package)
+    jobs.package_code_digest.cache_clear()
     try:
-        first = batch.package_code_digest()
-        batch.package_code_digest.cache_clear()
+        first = jobs.package_code_digest()
+        jobs.package_code_digest.cache_clear()
         (package / "templates" / "page.j2").write_text("<p class=x>")
-        assert batch.package_code_digest() != first
+        assert jobs.package_code_digest() != first
     finally:
-        batch.package_code_digest.cache_clear()
+        jobs.package_code_digest.cache_clear()
 
 
 def test_fingerprint_of_a_missing_file_raises(files):

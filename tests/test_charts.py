@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from bltanalytics import charts
+from bltanalytics.present import charts
 
 
 def _width(svg: str) -> float:

@@ -10,9 +10,10 @@ import pytest
 from conftest import ASSESSMENTS, SCHOOLS, STUDENTS, write_district
 from typer.testing import CliRunner
 
-from bltanalytics import __version__, reporting
+from bltanalytics import __version__
 from bltanalytics.cli import app
 from bltanalytics.errors import BltError
+from bltanalytics.reports import plan
 
 runner = CliRunner()
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
@@ -87,7 +88,9 @@ def test_metrics_files_are_readable_by_colleagues_and_counted_as_written(
     tables = len([p for p in files if p.suffix == ".csv"])
     assert len([p for p in files if p.suffix == ".parquet"]) == tables
     assert f"wrote {tables} tables" in result.output
-    assert f"({len(files)} files" in result.output
+    assert f"({2 * tables} files" in result.output
+    assert [p.name for p in files if p.suffix not in (".csv", ".parquet")] == ["config.json"]
+    assert "config.json" in result.output
 
 
 def test_metrics_files_follow_a_stricter_umask(tiny_district, tmp_path):
@@ -121,7 +124,7 @@ def test_a_school_id_with_a_space_is_a_clear_error_naming_it(district_with_a_spa
 
 
 def test_the_good_schools_of_such_a_district_can_still_be_reported(district_with_a_space, tmp_path):
-    jobs = reporting.plan_reports(district_with_a_space, tmp_path, schools=["0101"])
+    jobs = plan.plan_reports(district_with_a_space, tmp_path, schools=["0101"])
     assert [j.key for j in jobs] == ["school_0101", "district_summary"]
 
 
@@ -135,7 +138,7 @@ def test_a_bad_schools_option_names_the_id(bad, tmp_path):
 
 @pytest.mark.parametrize("spelling", ["2025-26", "2025-2026", "2026"])
 def test_year_is_accepted_as_the_loader_spells_it(spelling, tmp_path):
-    jobs = reporting.plan_reports(SAMPLE, tmp_path, schools=["0101"], year=spelling)
+    jobs = plan.plan_reports(SAMPLE, tmp_path, schools=["0101"], year=spelling)
     assert {j.parameters["school_year"] for j in jobs} == {"2025-26"}
 
 
@@ -145,6 +148,6 @@ def test_year_is_accepted_as_the_loader_spells_it(spelling, tmp_path):
 )
 def test_a_bad_year_is_one_clear_line(year, message, tmp_path):
     with pytest.raises(BltError, match=message):
-        reporting.plan_reports(SAMPLE, tmp_path, year=year)
+        plan.plan_reports(SAMPLE, tmp_path, year=year)
     result = runner.invoke(app, ["reports", str(SAMPLE), "--out", str(tmp_path), "--year", year])
     assert result.exit_code == 2 and "Traceback" not in result.output

@@ -13,7 +13,7 @@ import sys
 import pandas as pd
 import pytest
 
-from bltanalytics import charts, present
+from bltanalytics import present
 from bltanalytics.config import Config
 from bltanalytics.dashboards import common, explorer, presenter, rubric_board, serve
 from bltanalytics.dashboards.common import (
@@ -24,6 +24,7 @@ from bltanalytics.dashboards.common import (
     school_labels,
 )
 from bltanalytics.errors import BltError
+from bltanalytics.present import charts
 
 # ------------------------------------------------------------------------------------------------
 # Hand-made achievement rows

@@ -12,7 +12,12 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from bltanalytics.export import OFFLINE_NOTE, notebook_to_html, prepare_for_report, remote_assets
+from bltanalytics.reports.html import (
+    OFFLINE_NOTE,
+    notebook_to_html,
+    prepare_for_report,
+    remote_assets,
+)
 
 SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40">'
@@ -129,10 +134,18 @@ def test_page_title_language_and_heading_order(page):
     headings = re.findall(r"<h([1-6])[^>]*>([^<]+)", page)
     assert headings == [
         ("1", "Oak Elementary"),
+        ("2", "Contents"),  # under the title: one link per section
         ("2", "Achievement"),
         ("2", "Teams"),
         ("3", "Next steps"),
     ]
+
+
+def test_page_links_back_to_the_index_and_to_each_section(page):
+    assert '<a href="index.html">All reports</a>' in page
+    contents = re.search(r'<nav class="blt-contents".*?</nav>', page, re.S).group(0)
+    assert re.findall(r'href="#([^"]+)"', contents) == ["Achievement", "Teams"]
+    assert 'id="Achievement"' in page and 'id="Teams"' in page
 
 
 def test_svg_chart_and_stdout_survive_stderr_does_not(page):

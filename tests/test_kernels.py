@@ -17,7 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from papermill.exceptions import PapermillExecutionError
 
-from bltanalytics.kernels import (
+from bltanalytics.reports.kernels import (
     FastStartKernelManager,
     KernelPool,
     WarmKernel,
@@ -112,7 +112,7 @@ def test_deferred_grammar_is_not_built_at_import_and_validates_the_same():
     plain = run_python(IRI_CHECK.format(setup=""))
     deferred = run_python(
         IRI_CHECK.format(
-            setup="from bltanalytics.kernels import defer_rfc3987_grammar\n"
+            setup="from bltanalytics.reports.kernels import defer_rfc3987_grammar\n"
             "assert defer_rfc3987_grammar()"
         )
     )

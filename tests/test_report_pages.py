@@ -17,11 +17,11 @@ import pytest
 from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
-from bltanalytics.batch import run_reports
 from bltanalytics.cli import app
-from bltanalytics.export import html_to_pdf
-from bltanalytics.reporting import plan_reports
 from bltanalytics.reports import sample_dir
+from bltanalytics.reports.html import html_to_pdf
+from bltanalytics.reports.plan import plan_reports
+from bltanalytics.reports.run import run_reports
 
 pytestmark = pytest.mark.slow
 

@@ -9,15 +9,15 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from bltanalytics import reporting
 from bltanalytics.cli import app
 from bltanalytics.errors import BltError
+from bltanalytics.reports import plan
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 
 
 def test_plan_has_a_job_per_school_and_the_summary(tmp_path):
-    jobs = reporting.plan_reports(SAMPLE, tmp_path, schools=["0106", "0101"], year="2025-26")
+    jobs = plan.plan_reports(SAMPLE, tmp_path, schools=["0106", "0101"], year="2025-26")
     assert [j.key for j in jobs] == ["school_0106", "school_0101", "district_summary"]
     school = jobs[0]
     assert school.parameters["school_id"] == "0106"  # text, padding kept
@@ -37,7 +37,7 @@ def test_plan_has_a_job_per_school_and_the_summary(tmp_path):
 )
 def test_plan_refuses_unknown_schools_and_years(tmp_path, kwargs, message):
     with pytest.raises(BltError, match=message):
-        reporting.plan_reports(SAMPLE, tmp_path, **kwargs)
+        plan.plan_reports(SAMPLE, tmp_path, **kwargs)
 
 
 def _failing_notebook(path: Path) -> Path:
@@ -68,8 +68,8 @@ def _failing_notebook(path: Path) -> Path:
 @pytest.mark.slow
 def test_a_failing_school_does_not_stop_the_others_and_the_exit_is_nonzero(tmp_path, monkeypatch):
     notebook = _failing_notebook(tmp_path / "report.ipynb")
-    monkeypatch.setattr(reporting, "SCHOOL_NOTEBOOK", notebook)
-    monkeypatch.setattr(reporting, "SUMMARY_NOTEBOOK", notebook)
+    monkeypatch.setattr(plan, "SCHOOL_NOTEBOOK", notebook)
+    monkeypatch.setattr(plan, "SUMMARY_NOTEBOOK", notebook)
     out = tmp_path / "reports"
     args = ["reports", str(SAMPLE), "--out", str(out), "--schools", "0101", "--schools", "0106"]
     result = CliRunner().invoke(app, args)

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from bltanalytics import charts
+from bltanalytics.present import charts
 
 
 def _chart() -> alt.Chart:

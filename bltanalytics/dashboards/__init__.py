@@ -31,7 +31,7 @@ def _defer_import_tax() -> None:
     hook is unavailable or jsonschema's optional grammar is already loaded.
     """
     try:
-        from bltanalytics.kernels import defer_rfc3987_grammar
+        from bltanalytics.reports.kernels import defer_rfc3987_grammar
     except ImportError:  # pragma: no cover - the kernels module is optional here
         return
     defer_rfc3987_grammar()

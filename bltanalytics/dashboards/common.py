@@ -291,7 +291,7 @@ def _svg(spec_json: str) -> str:
 def chart_svg(chart: alt.TopLevelMixin) -> str:
     """The chart as an SVG string; identical charts are rendered once per kernel.
 
-    The spec is not re-validated here: the builders in :mod:`bltanalytics.charts` are tested
+    The spec is not re-validated here: the builders in :mod:`bltanalytics.present.charts` are tested
     against the schema, and validation costs more than the rendering of a small chart.
     """
     return _svg(json.dumps(chart.to_dict(validate=False), sort_keys=True, default=str))

@@ -30,7 +30,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from bltanalytics import charts, present
+from bltanalytics import present
 from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
@@ -46,7 +46,7 @@ from bltanalytics.dashboards.common import (
     school_options,
 )
 from bltanalytics.metrics import Metrics
-from bltanalytics.present import LABELS, TERM_ORDER
+from bltanalytics.present import LABELS, TERM_ORDER, charts
 
 TITLE = "Achievement explorer"
 CELL_KEYS = ["school_id", "subject", "grade"]

@@ -21,7 +21,7 @@ import altair as alt
 import ipywidgets as widgets
 import pandas as pd
 
-from bltanalytics import charts, present
+from bltanalytics import present
 from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
@@ -36,7 +36,7 @@ from bltanalytics.dashboards.common import (
 )
 from bltanalytics.dashboards.explorer import trend_points
 from bltanalytics.metrics import Metrics
-from bltanalytics.present import LABELS, TERM_ORDER
+from bltanalytics.present import LABELS, TERM_ORDER, charts
 
 TITLE = "Presenter mode"
 #: subjects that get a "gaps" slide, when the school has results in them

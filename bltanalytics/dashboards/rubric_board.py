@@ -1,7 +1,7 @@
 """Rubric board: every school against every indicator, and one school's evidence in detail.
 
 For evaluators. The board is a school x indicator grid, each cell coloured by status AND
-labelled with the status word (:func:`bltanalytics.charts.status_board`). Choosing a school
+labelled with the status word (:func:`bltanalytics.present.charts.status_board`). Choosing a school
 shows its six characteristics, each indicator with its value, threshold and status, and for
 computed indicators the numerator and denominator behind the value.
 
@@ -23,7 +23,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from bltanalytics import charts, present
+from bltanalytics import present
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
     build_dashboard,
@@ -36,7 +36,7 @@ from bltanalytics.dashboards.common import (
     school_options,
 )
 from bltanalytics.metrics import Metrics
-from bltanalytics.present import LABELS
+from bltanalytics.present import LABELS, charts
 from bltanalytics.rubric import RubricSpec, load_rubric
 
 TITLE = "Rubric board: culture of continuous improvement"

@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bltanalytics import charts, present
+from bltanalytics import present
 from bltanalytics.achievement import ALL_GRADES, NOT_REPORTED
 from bltanalytics.metrics import Metrics
 from bltanalytics.present import (
     LABELS,
     SUBJECT_ORDER,
+    charts,
     fixed,
     group_phrase,
     group_phrases,

@@ -57,7 +57,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Folder holding the package's nbconvert templates.
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 #: The report template (nbconvert's ``lab`` template without remote assets, plus print CSS).
 TEMPLATE_NAME = "bltreport"
 

@@ -4,11 +4,11 @@ papermill starts a fresh kernel for every notebook (it has no kernel reuse: pape
 #616) and start-up dominates a per-school report: ~1.5 s of interpreter, imports and kernel
 start-up against ~0.1 s of work. A :class:`WarmKernel` is started once, runs many notebooks, and
 between two notebooks puts the kernel back into the state it had right after start-up
-(:func:`restore_kernel_state` lists exactly what is restored). It is recycled (shut down and
-started afresh) every ``recycle_every`` notebooks and after any failure, time-out or crash, which
-bounds any state the reset cannot reach.
+(:func:`bltanalytics.reports.state.restore_kernel_state` lists exactly what is restored). It is
+recycled (shut down and started afresh) every ``recycle_every`` notebooks and after any
+failure, time-out or crash, which bounds any state the reset cannot reach.
 
-Notebooks still run through papermill (:data:`WARM_ENGINE_NAME` is a papermill engine), so
+Notebooks still run through papermill (:mod:`bltanalytics.reports.engine` is a papermill engine), so
 parameters are injected and recorded exactly as papermill does, and a failing cell raises
 ``papermill.PapermillExecutionError`` with the failed notebook written out.
 
@@ -25,10 +25,7 @@ papermill, nbclient and nbformat are imported where they are used.
 from __future__ import annotations
 
 import asyncio
-import builtins
 import concurrent.futures
-import functools
-import gc
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -39,9 +36,7 @@ import signal
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -49,30 +44,22 @@ import zmq
 from jupyter_client import AsyncKernelManager
 from traitlets import default
 
+from bltanalytics.reports.state import DEFAULT_PRELOAD
+
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
 __all__ = [
-    "WARM_ENGINE_NAME",
     "FastStartKernelManager",
     "KernelPool",
     "KernelResetError",
     "WarmKernel",
     "defer_rfc3987_grammar",
-    "register_warm_engine",
-    "restore_kernel_state",
     "run_fresh",
-    "snapshot_kernel_state",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Name of the papermill engine that runs a notebook on a :class:`WarmKernel`.
-WARM_ENGINE_NAME = "bltanalytics-warm"
-
-#: Modules a warm kernel imports at start-up, so their settings are part of the baseline that
-#: :func:`restore_kernel_state` returns to (and the first report does not pay their import).
-DEFAULT_PRELOAD = ("pandas", "altair")
 
 T = TypeVar("T")
 
@@ -153,7 +140,7 @@ def defer_rfc3987_grammar() -> bool:
 _LAUNCHER = (
     "import sys\n"
     "if sys.path and sys.path[0] in ('', '.'): del sys.path[0]\n"
-    "from bltanalytics.kernels import defer_rfc3987_grammar\n"
+    "from bltanalytics.reports.kernels import defer_rfc3987_grammar\n"
     "defer_rfc3987_grammar()\n"
     "from ipykernel import kernelapp\n"
     "kernelapp.launch_new_instance()\n"
@@ -195,184 +182,6 @@ class FastStartKernelManager(AsyncKernelManager):
 
 
 # --------------------------------------------------------------------------------------------
-# Kernel side: the state a warm kernel returns to between notebooks
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Baseline:
-    user_ns: dict[str, Any]
-    builtins: dict[str, Any]
-    sys_path: list[str]
-    sys_argv: list[str]
-    sys_streams: dict[str, Any]
-    environ: dict[str, str]
-    warning_filters: list[Any]
-    compiler_flags: int
-    events: dict[str, list[Any]]
-    transformers: dict[str, list[Any]]
-    magics: dict[str, dict[str, Any]]
-    pandas_options: dict[str, Any]
-    altair_registries: dict[str, tuple[str, dict[str, Any]]]
-
-
-_BASELINE: _Baseline | None = None
-_SYS_STREAMS = ("stdin", "stdout", "stderr", "displayhook", "excepthook")
-_TRANSFORMER_LISTS = ("ast_transformers", "input_transformers_cleanup", "input_transformers_post")
-
-
-def _pandas_option_keys(node: Any, prefix: str = "") -> list[str]:
-    """Every option key below ``pd.options`` (walked through the public options object)."""
-    keys = []
-    for name in dir(node):
-        value = getattr(node, name)
-        if type(value).__name__ == "DictWrapper":
-            keys.extend(_pandas_option_keys(value, f"{prefix}{name}."))
-        else:
-            keys.append(f"{prefix}{name}")
-    return keys
-
-
-def _pandas_options() -> dict[str, Any]:
-    pd = sys.modules.get("pandas")
-    if pd is None:
-        return {}
-    return {key: pd.get_option(key) for key in _pandas_option_keys(pd.options)}
-
-
-def _altair_registries() -> dict[str, tuple[str, dict[str, Any]]]:
-    alt = sys.modules.get("altair")
-    if alt is None:
-        return {}
-    found = {}
-    for name in ("renderers", "data_transformers", "theme"):
-        registry = getattr(alt, name, None)
-        if registry is not None and hasattr(registry, "enable") and hasattr(registry, "active"):
-            found[name] = (registry.active, dict(getattr(registry, "options", {}) or {}))
-    return found
-
-
-def snapshot_kernel_state(preload: Sequence[str] = DEFAULT_PRELOAD) -> None:
-    """Inside a kernel: import ``preload`` and record the state to restore between notebooks.
-
-    Runs once, right after the kernel has started (a :class:`WarmKernel` does it).
-    """
-    global _BASELINE
-    from IPython import get_ipython
-
-    for module in preload:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            log.info("warm kernel: %s is not installed; not preloaded", module)
-    shell = get_ipython()
-    _BASELINE = _Baseline(
-        user_ns=dict(shell.user_ns),
-        builtins=dict(vars(builtins)),
-        sys_path=list(sys.path),
-        sys_argv=list(sys.argv),
-        sys_streams={name: getattr(sys, name) for name in _SYS_STREAMS},
-        environ=dict(os.environ),
-        warning_filters=list(warnings.filters),
-        compiler_flags=shell.compile.flags,
-        events={name: list(callbacks) for name, callbacks in shell.events.callbacks.items()},
-        transformers={name: list(getattr(shell, name, [])) for name in _TRANSFORMER_LISTS},
-        magics={kind: dict(table) for kind, table in shell.magics_manager.magics.items()},
-        pandas_options=_pandas_options(),
-        altair_registries=_altair_registries(),
-    )
-    # Keep start-up objects out of later collections: restore_kernel_state's gc.collect() then
-    # only walks what the notebooks created (0.15 s -> a few ms with pandas and altair loaded).
-    gc.collect()
-    gc.freeze()
-
-
-def _restore_dict(current: dict, baseline: dict) -> None:
-    """Make ``current`` equal to ``baseline`` in place: drop added keys, restore rebound ones."""
-    for name in [name for name in current if name not in baseline]:
-        del current[name]
-    missing = object()
-    for name, value in baseline.items():
-        if current.get(name, missing) is not value:
-            current[name] = value
-
-
-def restore_kernel_state(cwd: str) -> None:
-    """Inside a kernel: return to the state recorded by :func:`snapshot_kernel_state`.
-
-    Restored: every name in the user namespace (names added since are deleted, names rebound
-    are put back, so variables, functions, classes and imported names all go), ``builtins``,
-    the input/output history (``In``, ``Out``, ``_``, ``_N``, ``_iN``) and the execution
-    count, ``from __future__`` compiler flags, IPython event callbacks, input/AST transformers
-    and magics, ``sys.path``, ``sys.argv``, the ``sys`` streams and hooks, ``os.environ``, the
-    warning filters and "once" registries, pandas options and altair's renderer, theme and data
-    transformer; then the working directory is set to ``cwd`` and garbage is collected.
-
-    Not restored (recycling the kernel bounds these): attributes user code sets on imported
-    modules other than the settings above, modules imported since start-up (they stay loaded,
-    which is what makes the kernel warm), random-number generator state, threads, open files.
-    """
-    from IPython import get_ipython
-
-    if _BASELINE is None:
-        raise RuntimeError("restore_kernel_state() called before snapshot_kernel_state()")
-    base = _BASELINE
-    shell = get_ipython()
-
-    os.chdir(cwd)
-    sys.path[:] = base.sys_path
-    sys.argv[:] = base.sys_argv
-    for name, stream in base.sys_streams.items():
-        if getattr(sys, name) is not stream:
-            setattr(sys, name, stream)
-    if dict(os.environ) != base.environ:
-        for name in [name for name in os.environ if name not in base.environ]:
-            del os.environ[name]
-        for name, value in base.environ.items():
-            if os.environ.get(name) != value:
-                os.environ[name] = value
-
-    _restore_dict(vars(builtins), base.builtins)
-    _restore_dict(shell.user_ns, base.user_ns)
-
-    history = shell.history_manager
-    history.input_hist_parsed[:] = [""]
-    history.input_hist_raw[:] = [""]
-    history.output_hist.clear()
-    history.dir_hist[:] = [Path.cwd()]
-    history._i00 = history._i = history._ii = history._iii = ""
-    shell.displayhook._, shell.displayhook.__, shell.displayhook.___ = "", "", ""
-    shell.execution_count = 1
-    shell.last_execution_succeeded = True
-    shell.last_execution_result = None
-    shell.compile.flags = base.compiler_flags
-
-    for name, callbacks in base.events.items():
-        shell.events.callbacks[name][:] = callbacks
-    for name, transformers in base.transformers.items():
-        getattr(shell, name)[:] = transformers
-    for kind, table in base.magics.items():
-        _restore_dict(shell.magics_manager.magics[kind], table)
-
-    warnings.resetwarnings()  # also invalidates every module's __warningregistry__
-    warnings.filters[:] = base.warning_filters
-    warnings.onceregistry.clear()
-
-    pd = sys.modules.get("pandas")
-    if pd is not None:
-        for key, value in base.pandas_options.items():
-            if pd.get_option(key) != value:
-                pd.set_option(key, value)
-    alt = sys.modules.get("altair")
-    if alt is not None:
-        for name, (active, options) in base.altair_registries.items():
-            registry = getattr(alt, name)
-            if registry.active != active or dict(registry.options or {}) != options:
-                registry.enable(active, **options)
-    gc.collect()
-
-
-# --------------------------------------------------------------------------------------------
 # Client side: one warm kernel
 # --------------------------------------------------------------------------------------------
 
@@ -381,7 +190,7 @@ class KernelResetError(RuntimeError):
     """A warm kernel could not be put back into its start-up state (it is then recycled)."""
 
 
-_KERNEL_MODULE = "__import__('bltanalytics.kernels').kernels"
+_KERNEL_MODULE = "__import__('bltanalytics.reports.state').reports.state"
 
 
 class WarmKernel:
@@ -570,7 +379,8 @@ class WarmKernel:
         """
         import papermill
 
-        register_warm_engine()
+        from bltanalytics.reports.engine import WARM_ENGINE_NAME
+
         notebook = Path(notebook)
         with self._lock:
             try:
@@ -625,77 +435,6 @@ async def _execute_cells(client: Any) -> NotebookNode:
         client.nb.metadata["language_info"] = info["content"]["language_info"]
         client.set_widgets_metadata()
     return client.nb
-
-
-@functools.cache
-def register_warm_engine() -> type:
-    """Register (once) and return the papermill engine named :data:`WARM_ENGINE_NAME`.
-
-    It takes one extra keyword, ``warm_kernel``: the :class:`WarmKernel` to run on. Unlike
-    papermill's nbclient engine it does not rewrite the output notebook after every cell; it
-    writes it once, when the run ends or is cut short.
-
-    >>> from papermill.engines import papermill_engines
-    >>> engine = register_warm_engine()
-    >>> papermill_engines.get_engine(WARM_ENGINE_NAME) is engine
-    True
-    """
-    from papermill.engines import Engine, NotebookExecutionManager, papermill_engines
-    from papermill.iorw import write_ipynb
-    from papermill.utils import merge_kwargs, remove_args
-
-    class WarmKernelEngine(Engine):
-        """papermill engine: run the notebook on the ``warm_kernel`` passed in."""
-
-        @classmethod
-        def execute_notebook(
-            cls, nb, kernel_name, output_path=None, progress_bar=False, log_output=False, **kw
-        ):
-            kw = remove_args(["autosave_cell_every"], **kw)
-            nb_man = NotebookExecutionManager(
-                nb, output_path=None, progress_bar=progress_bar, log_output=log_output
-            )
-            nb_man.notebook_start()
-            try:
-                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kw)
-            except BaseException:
-                nb_man.notebook_complete()
-                if output_path:
-                    write_ipynb(nb_man.nb, output_path)
-                raise
-            nb_man.notebook_complete()
-            return nb_man.nb
-
-        @classmethod
-        def execute_managed_notebook(
-            cls,
-            nb_man,
-            kernel_name,
-            log_output=False,
-            stdout_file=None,
-            stderr_file=None,
-            start_timeout=60,
-            execution_timeout=None,
-            warm_kernel=None,
-            **kwargs,
-        ):
-            if not isinstance(warm_kernel, WarmKernel):
-                raise TypeError(f"the {WARM_ENGINE_NAME} engine needs warm_kernel=WarmKernel")
-            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-            client_kwargs = merge_kwargs(
-                kwargs,
-                timeout=execution_timeout,
-                startup_timeout=start_timeout,
-                kernel_name=kernel_name,
-                log=logging.getLogger("papermill"),
-                log_output=log_output,
-                stdout_file=stdout_file,
-                stderr_file=stderr_file,
-            )
-            return warm_kernel._execute_managed(nb_man, **client_kwargs)
-
-    papermill_engines.register(WARM_ENGINE_NAME, WarmKernelEngine)
-    return WarmKernelEngine
 
 
 # --------------------------------------------------------------------------------------------

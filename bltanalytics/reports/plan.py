@@ -3,8 +3,8 @@
 :func:`plan_reports` loads the district, writes its metrics export into
 ``<out>/_metrics/`` (the notebooks read it instead of recomputing), runs the privacy audit on
 it (:class:`~bltanalytics.audit.AuditFailure` when it fails: no report is made) and returns one
-:class:`~bltanalytics.batch.ReportJob` per school plus one for the district summary;
-:func:`bltanalytics.batch.run_reports` runs them.
+:class:`~bltanalytics.reports.run.ReportJob` per school plus one for the district summary;
+:func:`bltanalytics.reports.run.run_reports` runs them.
 
 >>> jobs = plan_reports("data/sample", Path("reports"))          # doctest: +SKIP
 >>> [j.key for j in jobs][:2]                                     # doctest: +SKIP
@@ -17,11 +17,11 @@ from pathlib import Path
 
 from bltanalytics import resources
 from bltanalytics.audit import audit, require_protected
-from bltanalytics.batch import REPORT_KEY, ReportJob, RunSummary
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.load import load_district, school_year_text
 from bltanalytics.metrics import compute_metrics, write_metrics
+from bltanalytics.reports.jobs import REPORT_KEY, ReportJob, RunSummary
 
 NOTEBOOKS = resources.notebooks_dir() / "reports"
 SCHOOL_NOTEBOOK = NOTEBOOKS / "school_report.ipynb"
@@ -144,9 +144,9 @@ def write_pdfs(summary: RunSummary) -> list[Path]:
     """Print every current page of a run (written or up to date) to a PDF beside it.
 
     A PDF newer than its page is kept. Returns the PDFs (see
-    :func:`bltanalytics.export.html_to_pdf`).
+    :func:`bltanalytics.reports.html.html_to_pdf`).
     """
-    from bltanalytics.export import html_to_pdf
+    from bltanalytics.reports.html import html_to_pdf
 
     pdfs = []
     for result in summary.results:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bltanalytics import charts, present
+from bltanalytics import present
 from bltanalytics.learning import FORMAT_STAGES, PD_FORMATS
 from bltanalytics.metrics import Metrics
 from bltanalytics.present import (
     LABELS,
     SUPPRESSED_MARK,
+    charts,
     fixed,
     join_words,
     lower_first,

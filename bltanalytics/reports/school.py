@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bltanalytics import charts, present
+from bltanalytics import present
 from bltanalytics.achievement import ALL_GRADES, DIMENSIONS, NOT_REPORTED
 from bltanalytics.metrics import Metrics
 from bltanalytics.present import (
@@ -26,6 +26,7 @@ from bltanalytics.present import (
     SUPPRESSED_MARK,
     TERM_ORDER,
     article,
+    charts,
     fixed,
     group_phrase,
     join_words,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from bltanalytics import charts
+from bltanalytics.present import charts
 
 # --------------------------------------------------------------------------- the Section value
 

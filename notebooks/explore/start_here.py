@@ -25,7 +25,8 @@
 # %%
 import altair as alt
 
-from bltanalytics import charts, resources
+from bltanalytics import resources
+from bltanalytics.present import charts
 from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.load import load_district

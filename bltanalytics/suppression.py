@@ -86,7 +86,7 @@ def suppress(
     top_code: float = _DEFAULTS.top_code,
     bottom_code: float = _DEFAULTS.bottom_code,
     linked: bool | None = None,
-    exact_check: str = "suspicious",
+    exact_check: str = "all",
 ) -> pd.DataFrame:
     """Apply min_n and linked complementary suppression, coding and display to one row per group.
 
@@ -105,10 +105,11 @@ def suppress(
     Otherwise each family is protected on its own, its total taken as known to the reader.
     ``protection``: a hidden ``n_tested`` must stay uncertain by at least this many students.
     ``exact_check``: which linked blocks the exact audit (:mod:`bltanalytics.audit`) checks,
-    hiding more where it finds a figure narrowed below ``protection``: ``"all"``,
-    ``"suspicious"`` (blocks where a grade's All Students is hidden or a hidden count is
-    narrowed to under ``3 * protection`` by the lines read together; the default) or
-    ``"none"``.
+    hiding more where it finds a figure narrowed below ``protection``: ``"all"`` (every
+    block with a hidden group; the default, and the only one that guarantees the audit
+    passes), ``"suspicious"`` (blocks where a grade's All Students is hidden or the lines
+    read together already narrow a hidden count below ``protection``: faster, not a
+    guarantee) or ``"none"`` (the heuristic alone).
 
     >>> import pandas as pd
     >>> t = pd.DataFrame({"school_id": ["01"] * 3, "group": ["Yes", "No", "Not reported"],
@@ -508,10 +509,8 @@ def _opening_costs(g: _Grid, h: np.ndarray, which: str = "gf") -> tuple:
 
 def _failing(g: _Grid, h: np.ndarray, protection: int) -> tuple[np.ndarray, tuple]:
     """Hidden cells the lines read together (interval propagation: outer bounds) narrow
-    below ``protection``, and the lines to hide one more cell in (see :func:`_binding`).
-
-    Proficient counts are judged line by line (:func:`_line_needs`) and by the exact check.
-    """
+    below ``protection`` or whose proficient count they force to 0 or to n_tested, and the
+    lines to hide one more cell in (see :func:`_binding`)."""
     hm = h & g.exists
     pub = g.exists & ~h
     n = g.n
@@ -519,10 +518,22 @@ def _failing(g: _Grid, h: np.ndarray, protection: int) -> tuple[np.ndarray, tupl
     hi = np.where(hm, g.hi_r, np.where(pub, n, 0))
     lo, hi, src_lo, src_hi = _tighten(g, lo, hi, n)
     narrow = hm & (hi - lo < protection)
+    # proficient (p) and not proficient (q) counts: forced to 0 only where truly 0
+    top = np.where(hm, hi, 0)
+    _, p_hi, _, p_src = _tighten(
+        g, np.where(pub, g.p_lo, 0), np.where(hm, top, np.where(pub, g.p_hi, 0)), g.p
+    )
+    _, q_hi, _, q_src = _tighten(
+        g, np.where(pub, n - g.p_hi, 0), np.where(hm, top, np.where(pub, n - g.p_lo, 0)), n - g.p
+    )
+    zero = hm & (p_hi <= 0) & ~narrow
+    everyone = hm & (q_hi <= 0) & ~narrow & ~zero
     # the bound to widen: the upper one where it was tightened, else the lower one
-    code = np.where(narrow, np.where(src_hi[0] > 0, src_hi[0], src_lo[0]), 0)
-    code_d = np.where(src_hi[0] > 0, src_hi[1], src_lo[1])
-    fail = narrow
+    n_code = np.where(src_hi[0] > 0, src_hi[0], src_lo[0])
+    n_dim = np.where(src_hi[0] > 0, src_hi[1], src_lo[1])
+    code = np.select([narrow, zero, everyone], [n_code, p_src[0], q_src[0]], 0)
+    code_d = np.select([narrow, zero, everyone], [n_dim, p_src[1], q_src[1]], 0)
+    fail = narrow | zero | everyone
     return fail, _binding(g, h, fail, code, code_d, src_hi)
 
 
@@ -923,15 +934,15 @@ def _neighbour_choice(g: _Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> 
 
 
 def _suspicious(g: _Grid, h: np.ndarray, protection: int) -> np.ndarray:
-    """Blocks the exact check should read: a grade's All Students hidden (its lines mix every
-    dimension), or a hidden count the lines read together narrow to under
-    ``3 * protection`` (propagation is an outer bound: the attacker may do better)."""
+    """Blocks the exact check should read first: a grade's All Students hidden (its lines mix
+    every dimension), or a hidden count the lines read together narrow below ``protection``
+    (propagation is an outer bound: the attacker may do better elsewhere too)."""
     hm = h & g.exists
     pub = g.exists & ~h
     lo = np.where(hm, g.lo_r, np.where(pub, g.n, 0))
     hi = np.where(hm, g.hi_r, np.where(pub, g.n, 0))
     lo, hi, _, _ = _tighten(g, lo, hi, g.n)
-    close = (hm & (hi - lo < 3 * protection)).any(axis=(1, 2))
+    close = (hm & (hi - lo < protection)).any(axis=(1, 2))
     return close | hm[:, :, 0].any(axis=1)
 
 

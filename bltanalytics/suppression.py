@@ -496,8 +496,10 @@ def _opening_costs(g: _Grid, h: np.ndarray, which: str = "gf") -> tuple:
         if part.shape[1] > 1:
             low = np.partition(part, 1, axis=1) if part.shape[1] > 2 else np.sort(part, axis=1)
             m1, m2 = low[:, 0, :], low[:, 1, :]
-        else:
+        elif part.shape[1] == 1:
             m1, m2 = part[:, 0, :], np.full((len(h), h.shape[2]), np.inf)
+        else:  # only grade-All rows
+            m1 = m2 = np.full((len(h), h.shape[2]), np.inf)
         other_g = np.full(h.shape, np.inf)
         other_g[:, :-1, :] = np.where(part == m1[:, None, :], m2[:, None, :], m1[:, None, :])
         total_g = np.where(pub[:, -1, :], 2.0 * g.n[:, -1, :], no_total)

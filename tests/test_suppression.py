@@ -462,3 +462,8 @@ def test_published_percentages_and_display_agree(table):
             assert shown.endswith("%") and 5 < int(shown[:-1]) < 95
             assert abs(int(shown[:-1]) - pct) <= 1
     assert (out.loc[out["suppressed"], "display"] == SUPPRESSED_MARK).all()
+
+
+def test_rows_of_grade_all_only_are_one_family_each():
+    out = suppress(family({"A": 3, "B": 20, "C": 30}, grade="All"))
+    assert reasons(out) == {"A": "min_n", "B": "complementary", "C": ""}

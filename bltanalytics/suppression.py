@@ -6,18 +6,22 @@ a percentage. :func:`suppress` applies the data contract's rules (section 2) to 
 groups:
 
 1. **min_n** -- a group with fewer than ``min_n`` students tested is suppressed.
-2. **complementary** -- a *family* is the set of groups that together make up All Students (same
-   school, year, term, subject, grade and dimension). If exactly one group of a family is
-   suppressed for min_n while at least one other group is published, the reader could recover it
-   as All Students minus the published groups. So the smallest published group of that family
-   (ties broken by group name, ascending) is suppressed too, with reason ``complementary``.
-   Families with two or more min_n groups need nothing more: only their sum can be recovered.
-   A family with a single group (the ``all`` dimension, or a school whose students are all in
-   one group) has no "others": only min_n applies to it.
+2. **complementary** -- published figures are linked: in one school, year, term and subject
+   (a *block*), each grade's groups of a dimension add up to that grade's All Students (a
+   *family line*), and the grade ``All`` row of a group adds up that group over the grades (a
+   *grade line*). More groups are hidden, smallest first, until the contract's protection test
+   holds for every hidden group: a reader who knows everything published and the rule cannot
+   narrow its ``n_tested`` to fewer than ``protection`` values apart, nor tell that all or none
+   of its students were proficient. A grade's All Students is hidden only when no smaller group
+   protects. The heuristic (line rules, then interval propagation over both kinds of line, on
+   dense per-block grids) is followed by the exact audit (:mod:`bltanalytics.audit`) and a
+   repair loop. Tables without ``grade`` and ``dimension`` in ``family`` are protected family by
+   family, each family's total taken as known.
 3. **display** -- a published percentage at or above ``top_code`` shows as ``≥95%``, at or below
-   ``bottom_code`` as ``≤5%``, otherwise as a whole number (``63%``, rounded half up, and kept
-   strictly between the codes so ``94.9`` shows ``94%``, never a bare ``95%`` that could be read
-   as the top code). A suppressed group shows :data:`SUPPRESSED_MARK` and its ``n_tested``,
+   ``bottom_code`` as ``≤5%`` (and such a *coded* group publishes neither ``n_proficient`` nor
+   ``pct_proficient`` nor ``gap_pp``), otherwise as a whole number (``63%``, rounded half up, and
+   kept strictly between the codes so ``94.9`` shows ``94%``, never a bare ``95%`` that could be
+   read as the top code). A suppressed group shows :data:`SUPPRESSED_MARK` and its ``n_tested``,
    ``n_proficient``, ``pct_proficient`` (and ``gap_pp`` and any other listed measure) are empty.
 
 ``pct_proficient`` is ``100 * n_proficient / n_tested``, not rounded: rounding is for display.

@@ -457,7 +457,7 @@ def test_counts_match_a_plain_pandas_reference(district):
     pd.testing.assert_frame_equal(got, want)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(districts(), st.integers(8, 12))
 def test_privacy_properties(district, min_n):
     # min_n >= 8: a hidden grade with k groups present in a dimension has k..min_n-1 students

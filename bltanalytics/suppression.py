@@ -39,8 +39,6 @@ groups:
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -214,7 +212,6 @@ def suppress(
 
 _BIG = 1 << 24  # no upper bound: far above any school; sums of 64 still fit in int32
 _MAX_ROUNDS = 80
-_DEBUG = bool(os.environ.get("BLT_SUPPRESSION_DEBUG"))
 _TIGHTEN_ROUNDS = 3
 
 
@@ -279,8 +276,6 @@ def _protect(
         active = np.flatnonzero(hidden.any(axis=(1, 2)))
     to_check = [active]
     for _ in range(_MAX_ROUNDS):
-        if _DEBUG:
-            print("round", active.size, len(hidden), file=sys.stderr)
         if active.size:
             whole = active.size == len(hidden)
             sub = grid if whole else grid.take(active)

@@ -3,7 +3,9 @@
 For every school, school year, term, subject and grade (each grade, and ``All`` for all grades
 together) and every dimension of the data contract, one row per group of students tested:
 how many were tested, how many were proficient, the percentage, and the gap to All Students.
-Every row goes through :func:`bltanalytics.suppression.suppress` before it leaves this module.
+Every row goes through :func:`bltanalytics.suppression.suppress` before it leaves this module:
+the rows of one school, year, term and subject are protected together (linked suppression,
+docs/achievement.md), and coded groups (``≥95%``, ``≤5%``) publish no exact proficient count.
 
 Demographics come from ``students``, matched on (student_id, school_year). When a student has
 several school rows in a year, the row of the school where the test was taken is used; if none
@@ -15,16 +17,16 @@ All schools are computed in one vectorized pass: keys become integer codes and e
 is one ``np.bincount`` over the assessment rows.
 
 >>> import pandas as pd
->>> a = pd.DataFrame({"student_id": [f"{i:03d}" for i in range(12)], "school_id": "0101",
+>>> a = pd.DataFrame({"student_id": [f"{i:03d}" for i in range(16)], "school_id": "0101",
 ...     "school_year": "2025-26", "term": "Spring", "subject": "Math", "grade": "3",
-...     "proficient": pd.array([True] * 9 + [False] * 3, dtype="boolean")})
+...     "proficient": pd.array([True] * 12 + [False] * 4, dtype="boolean")})
 >>> s = pd.DataFrame({"student_id": a["student_id"], "school_id": "0101",
-...     "school_year": "2025-26", "grade": "3", "english_learner": ["Yes"] * 2 + ["No"] * 10})
+...     "school_year": "2025-26", "grade": "3", "english_learner": ["Yes"] * 2 + ["No"] * 14})
 >>> out = achievement(a, s)
 >>> out.loc[out["dimension"].isin(["all", "english_learner"]) & (out["grade"] == "3"),
 ...         ["dimension", "group", "n_tested", "pct_proficient", "display", "gap_pp"]]
          dimension         group  n_tested  pct_proficient display  gap_pp
-0              all  All Students        12            75.0     75%     0.0
+0              all  All Students        16            75.0     75%     0.0
 3  english_learner           Yes      <NA>             NaN       *     NaN
 4  english_learner            No      <NA>             NaN       *     NaN
 """

@@ -6,18 +6,22 @@ a percentage. :func:`suppress` applies the data contract's rules (section 2) to 
 groups:
 
 1. **min_n** -- a group with fewer than ``min_n`` students tested is suppressed.
-2. **complementary** -- a *family* is the set of groups that together make up All Students (same
-   school, year, term, subject, grade and dimension). If exactly one group of a family is
-   suppressed for min_n while at least one other group is published, the reader could recover it
-   as All Students minus the published groups. So the smallest published group of that family
-   (ties broken by group name, ascending) is suppressed too, with reason ``complementary``.
-   Families with two or more min_n groups need nothing more: only their sum can be recovered.
-   A family with a single group (the ``all`` dimension, or a school whose students are all in
-   one group) has no "others": only min_n applies to it.
+2. **complementary** -- published figures are linked: in one school, year, term and subject
+   (a *block*), each grade's groups of a dimension add up to that grade's All Students (a
+   *family line*), and the grade ``All`` row of a group adds up that group over the grades (a
+   *grade line*). More groups are hidden, smallest first, until the contract's protection test
+   holds for every hidden group: a reader who knows everything published and the rule cannot
+   narrow its ``n_tested`` to fewer than ``protection`` values apart, nor tell that all or none
+   of its students were proficient. A grade's All Students is hidden only when no smaller group
+   protects. The heuristic (line rules, then interval propagation over both kinds of line, on
+   dense per-block grids) is followed by the exact audit (:mod:`bltanalytics.audit`) and a
+   repair loop. Tables without ``grade`` and ``dimension`` in ``family`` are protected family by
+   family, each family's total taken as known.
 3. **display** -- a published percentage at or above ``top_code`` shows as ``≥95%``, at or below
-   ``bottom_code`` as ``≤5%``, otherwise as a whole number (``63%``, rounded half up, and kept
-   strictly between the codes so ``94.9`` shows ``94%``, never a bare ``95%`` that could be read
-   as the top code). A suppressed group shows :data:`SUPPRESSED_MARK` and its ``n_tested``,
+   ``bottom_code`` as ``≤5%`` (and such a *coded* group publishes neither ``n_proficient`` nor
+   ``pct_proficient`` nor ``gap_pp``), otherwise as a whole number (``63%``, rounded half up, and
+   kept strictly between the codes so ``94.9`` shows ``94%``, never a bare ``95%`` that could be
+   read as the top code). A suppressed group shows :data:`SUPPRESSED_MARK` and its ``n_tested``,
    ``n_proficient``, ``pct_proficient`` (and ``gap_pp`` and any other listed measure) are empty.
 
 ``pct_proficient`` is ``100 * n_proficient / n_tested``, not rounded: rounding is for display.
@@ -35,8 +39,6 @@ groups:
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -86,7 +88,7 @@ def suppress(
     top_code: float = _DEFAULTS.top_code,
     bottom_code: float = _DEFAULTS.bottom_code,
     linked: bool | None = None,
-    exact_check: str = "suspicious",
+    exact_check: str = "all",
 ) -> pd.DataFrame:
     """Apply min_n and linked complementary suppression, coding and display to one row per group.
 
@@ -105,10 +107,11 @@ def suppress(
     Otherwise each family is protected on its own, its total taken as known to the reader.
     ``protection``: a hidden ``n_tested`` must stay uncertain by at least this many students.
     ``exact_check``: which linked blocks the exact audit (:mod:`bltanalytics.audit`) checks,
-    hiding more where it finds a figure narrowed below ``protection``: ``"all"``,
-    ``"suspicious"`` (blocks where a grade's All Students is hidden or a hidden count is
-    narrowed to under ``3 * protection`` by the lines read together; the default) or
-    ``"none"``.
+    hiding more where it finds a figure narrowed below ``protection``: ``"all"`` (every
+    block with a hidden group; the default, and the only one that guarantees the audit
+    passes), ``"suspicious"`` (blocks where a grade's All Students is hidden or the lines
+    read together already narrow a hidden count below ``protection``: faster, not a
+    guarantee) or ``"none"`` (the heuristic alone).
 
     >>> import pandas as pd
     >>> t = pd.DataFrame({"school_id": ["01"] * 3, "group": ["Yes", "No", "Not reported"],
@@ -209,7 +212,6 @@ def suppress(
 
 _BIG = 1 << 24  # no upper bound: far above any school; sums of 64 still fit in int32
 _MAX_ROUNDS = 80
-_DEBUG = bool(os.environ.get("BLT_SUPPRESSION_DEBUG"))
 _TIGHTEN_ROUNDS = 3
 
 
@@ -274,8 +276,6 @@ def _protect(
         active = np.flatnonzero(hidden.any(axis=(1, 2)))
     to_check = [active]
     for _ in range(_MAX_ROUNDS):
-        if _DEBUG:
-            print("round", active.size, len(hidden), file=sys.stderr)
         if active.size:
             whole = active.size == len(hidden)
             sub = grid if whole else grid.take(active)
@@ -495,8 +495,10 @@ def _opening_costs(g: _Grid, h: np.ndarray, which: str = "gf") -> tuple:
         if part.shape[1] > 1:
             low = np.partition(part, 1, axis=1) if part.shape[1] > 2 else np.sort(part, axis=1)
             m1, m2 = low[:, 0, :], low[:, 1, :]
-        else:
+        elif part.shape[1] == 1:
             m1, m2 = part[:, 0, :], np.full((len(h), h.shape[2]), np.inf)
+        else:  # only grade-All rows
+            m1 = m2 = np.full((len(h), h.shape[2]), np.inf)
         other_g = np.full(h.shape, np.inf)
         other_g[:, :-1, :] = np.where(part == m1[:, None, :], m2[:, None, :], m1[:, None, :])
         total_g = np.where(pub[:, -1, :], 2.0 * g.n[:, -1, :], no_total)
@@ -508,10 +510,8 @@ def _opening_costs(g: _Grid, h: np.ndarray, which: str = "gf") -> tuple:
 
 def _failing(g: _Grid, h: np.ndarray, protection: int) -> tuple[np.ndarray, tuple]:
     """Hidden cells the lines read together (interval propagation: outer bounds) narrow
-    below ``protection``, and the lines to hide one more cell in (see :func:`_binding`).
-
-    Proficient counts are judged line by line (:func:`_line_needs`) and by the exact check.
-    """
+    below ``protection`` or whose proficient count they force to 0 or to n_tested, and the
+    lines to hide one more cell in (see :func:`_binding`)."""
     hm = h & g.exists
     pub = g.exists & ~h
     n = g.n
@@ -519,10 +519,22 @@ def _failing(g: _Grid, h: np.ndarray, protection: int) -> tuple[np.ndarray, tupl
     hi = np.where(hm, g.hi_r, np.where(pub, n, 0))
     lo, hi, src_lo, src_hi = _tighten(g, lo, hi, n)
     narrow = hm & (hi - lo < protection)
+    # proficient (p) and not proficient (q) counts: forced to 0 only where truly 0
+    top = np.where(hm, hi, 0)
+    _, p_hi, _, p_src = _tighten(
+        g, np.where(pub, g.p_lo, 0), np.where(hm, top, np.where(pub, g.p_hi, 0)), g.p
+    )
+    _, q_hi, _, q_src = _tighten(
+        g, np.where(pub, n - g.p_hi, 0), np.where(hm, top, np.where(pub, n - g.p_lo, 0)), n - g.p
+    )
+    zero = hm & (p_hi <= 0) & ~narrow
+    everyone = hm & (q_hi <= 0) & ~narrow & ~zero
     # the bound to widen: the upper one where it was tightened, else the lower one
-    code = np.where(narrow, np.where(src_hi[0] > 0, src_hi[0], src_lo[0]), 0)
-    code_d = np.where(src_hi[0] > 0, src_hi[1], src_lo[1])
-    fail = narrow
+    n_code = np.where(src_hi[0] > 0, src_hi[0], src_lo[0])
+    n_dim = np.where(src_hi[0] > 0, src_hi[1], src_lo[1])
+    code = np.select([narrow, zero, everyone], [n_code, p_src[0], q_src[0]], 0)
+    code_d = np.select([narrow, zero, everyone], [n_dim, p_src[1], q_src[1]], 0)
+    fail = narrow | zero | everyone
     return fail, _binding(g, h, fail, code, code_d, src_hi)
 
 
@@ -923,15 +935,15 @@ def _neighbour_choice(g: _Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> 
 
 
 def _suspicious(g: _Grid, h: np.ndarray, protection: int) -> np.ndarray:
-    """Blocks the exact check should read: a grade's All Students hidden (its lines mix every
-    dimension), or a hidden count the lines read together narrow to under
-    ``3 * protection`` (propagation is an outer bound: the attacker may do better)."""
+    """Blocks the exact check should read first: a grade's All Students hidden (its lines mix
+    every dimension), or a hidden count the lines read together narrow below ``protection``
+    (propagation is an outer bound: the attacker may do better elsewhere too)."""
     hm = h & g.exists
     pub = g.exists & ~h
     lo = np.where(hm, g.lo_r, np.where(pub, g.n, 0))
     hi = np.where(hm, g.hi_r, np.where(pub, g.n, 0))
     lo, hi, _, _ = _tighten(g, lo, hi, g.n)
-    close = (hm & (hi - lo < 3 * protection)).any(axis=(1, 2))
+    close = (hm & (hi - lo < protection)).any(axis=(1, 2))
     return close | hm[:, :, 0].any(axis=1)
 
 

@@ -430,7 +430,7 @@ def partitions(draw):
     return pd.concat(frames, ignore_index=True)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(partitions())
 def test_no_published_group_is_small_and_no_suppressed_figure_can_be_worked_out(table):
     out = suppress(table, min_n=MIN_N)
@@ -446,7 +446,7 @@ def test_no_published_group_is_small_and_no_suppressed_figure_can_be_worked_out(
     assert result.n_attribute_disclosures == 0, result.summary()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(partitions())
 def test_published_percentages_and_display_agree(table):
     out = suppress(table, min_n=MIN_N)
@@ -462,3 +462,8 @@ def test_published_percentages_and_display_agree(table):
             assert shown.endswith("%") and 5 < int(shown[:-1]) < 95
             assert abs(int(shown[:-1]) - pct) <= 1
     assert (out.loc[out["suppressed"], "display"] == SUPPRESSED_MARK).all()
+
+
+def test_rows_of_grade_all_only_are_one_family_each():
+    out = suppress(family({"A": 3, "B": 20, "C": 30}, grade="All"))
+    assert reasons(out) == {"A": "min_n", "B": "complementary", "C": ""}

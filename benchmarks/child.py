@@ -7,7 +7,7 @@ exit, peak memory) are taken by the parent.
 - ``read-floor FILE...``: ``pandas.read_csv`` of every file, defaults (the reference).
 - ``metrics DISTRICT OUT``: ``bltanalytics metrics DISTRICT --out OUT``, as the console
   command runs it.
-- ``achievement CLEANED MIN_N RESULT``: :func:`bltanalytics.achievement.achievement` on the
+- ``achievement CLEANED MIN_N RESULT``: :func:`bltanalytics.metrics.achievement.achievement` on the
   cleaned frames read from ``CLEANED`` (timed alone), result written to ``RESULT``.
 - ``suppression CLEANED EXACT_CHECK RESULT``: ``achievement()`` with that exact check (timed),
   and the share of tested students whose figure is published (benchmark 1d).
@@ -52,8 +52,8 @@ def metrics(district: str, out: str) -> dict:
 def achievement(cleaned: str, min_n: str, result: str) -> dict:
     import pandas as pd
 
-    from bltanalytics.achievement import achievement as compute
     from bltanalytics.config import Config
+    from bltanalytics.metrics.achievement import achievement as compute
 
     assessments = pd.read_parquet(Path(cleaned) / "assessments.parquet")
     students = pd.read_parquet(Path(cleaned) / "students.parquet")
@@ -69,7 +69,7 @@ def suppression(cleaned: str, exact_check: str, result: str) -> dict:
     default, for an older tree without it), and the utility against the raw counts."""
     import pandas as pd
 
-    import bltanalytics.achievement as module
+    import bltanalytics.metrics.achievement as module
     from benchmarks.suppression_bench import utility
     from bltanalytics.config import Config
 

@@ -1,6 +1,7 @@
 """The achievement table computed independently, by one DuckDB SQL query: reference and check.
 
-:func:`achievement_sql` writes, in SQL only, what :func:`bltanalytics.achievement.achievement`
+:func:`achievement_sql` writes, in SQL only, what
+:func:`bltanalytics.metrics.achievement.achievement`
 computes: students tested and proficient per school, school year, term, subject and grade
 (each grade and ``All``), dimension and group, then the data contract's suppression (``min_n``,
 and the complementary rule with window functions). It reads the cleaned assessments and

@@ -3,7 +3,7 @@
 - **metrics vs the read floor**: the whole ``bltanalytics metrics DISTRICT --out OUT`` process
   (start-up, read, clean, compute, write) against a process that merely reads the same files
   with ``pandas.read_csv`` (defaults). Wall time and peak memory of each process.
-- **achievement vs DuckDB**: :func:`bltanalytics.achievement.achievement` on the cleaned
+- **achievement vs DuckDB**: :func:`bltanalytics.metrics.achievement.achievement` on the cleaned
   frames (the call alone) against an independent DuckDB SQL query over the same cleaned data
   in Parquet (:mod:`benchmarks.duckdb_achievement`), whose result must equal ours.
 """

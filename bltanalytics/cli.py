@@ -75,13 +75,13 @@ EXIT_NOT_PROTECTED = 1
 def friendly(func):
     """Turn the package's own errors into one plain message and exit code 2.
 
-    A failed privacy audit (:class:`bltanalytics.audit.AuditFailure`) prints its summary and
+    A failed privacy audit (:class:`bltanalytics.metrics.audit.AuditFailure`) prints its summary and
     exits 1.
     """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from bltanalytics.audit import AuditFailure
+        from bltanalytics.metrics.audit import AuditFailure
 
         try:
             return func(*args, **kwargs)
@@ -134,10 +134,10 @@ def metrics(
     config: ConfigOption = None,
 ) -> None:
     """Compute every figure and write the metrics export (achievement.csv, rubric.csv, ...)."""
-    from bltanalytics.audit import audit, require_protected
     from bltanalytics.config import load_config
     from bltanalytics.load import load_district
     from bltanalytics.metrics import compute_metrics, write_metrics
+    from bltanalytics.metrics.audit import audit, require_protected
 
     settings = load_config(config, min_n=min_n)
     district = load_district(folder)
@@ -183,8 +183,8 @@ def audit_command(
     min_n: MinNOption = None,
 ) -> None:
     """Check an export as an attacker would: exit 0 when no hidden figure can be worked out."""
-    from bltanalytics.audit import audit_folder
     from bltanalytics.config import load_config
+    from bltanalytics.metrics.audit import audit_folder
 
     settings = load_config(config, min_n=min_n, protection=protection)
     result = audit_folder(out_dir, settings)

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bltanalytics.achievement import ACHIEVEMENT_COLUMNS, DIMENSIONS, achievement
-from bltanalytics.audit import audit
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
+from bltanalytics.metrics.achievement import ACHIEVEMENT_COLUMNS, DIMENSIONS, achievement
+from bltanalytics.metrics.audit import audit
 
 YEAR = "2025-26"
 EVERYONE = Config(
@@ -524,14 +524,14 @@ def test_privacy_properties(district, min_n):
 
 def test_hash_paths_give_the_same_table(school, monkeypatch):
     """Very large key spaces are compacted by hashing instead of arrays: same answer."""
-    import bltanalytics.achievement as module
-    import bltanalytics.suppression as suppression
+    import bltanalytics.metrics.codes as codes
+    import bltanalytics.metrics.suppression as suppression
 
     tests = pd.concat(
         [school[0], school[0].assign(term="Fall"), school[0].assign(school_id="0001")],
         ignore_index=True,
     )
     expected = achievement(tests, school[1])
-    monkeypatch.setattr(module, "_DENSE_LIMIT", 1)
+    monkeypatch.setattr(codes, "DENSE_LIMIT", 1)
     monkeypatch.setattr(suppression, "_DENSE_LIMIT", 1)
     pd.testing.assert_frame_equal(achievement(tests, school[1]), expected)

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from bltanalytics.audit import AuditFailure, audit, audit_folder, require_protected
 from bltanalytics.cli import app
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.suppression import display_labels
+from bltanalytics.metrics.audit import AuditFailure, audit, audit_folder, require_protected
+from bltanalytics.metrics.suppression import display_labels
 
 KEY = {"school_id": "0101", "school_year": "2025-26", "term": "Spring", "subject": "Math"}
 
@@ -293,22 +293,22 @@ SAMPLE = __import__("pathlib").Path(__file__).parents[1] / "data" / "sample"
 @pytest.fixture
 def leaky_achievement(monkeypatch):
     """compute_metrics() publishes a hand-made achievement table in which X can be recovered."""
-    from bltanalytics import metrics
+    from bltanalytics.metrics import bundle
 
     counts, hidden = one_grade({"F": (20, 10), "M": (15, 9), "X": (2, 1)}, {"X": "min_n"})
     frame = export(counts, hidden)
-    monkeypatch.setattr(metrics, "compute_achievement", lambda *a, **k: frame.copy())
+    monkeypatch.setattr(bundle, "compute_achievement", lambda *a, **k: frame.copy())
     return frame
 
 
 @pytest.fixture
 def protected_achievement(monkeypatch):
-    from bltanalytics import metrics
+    from bltanalytics.metrics import bundle
 
     family = {"F": (12, 6), "M": (15, 5), "X": (3, 1)}
     counts, hidden = one_grade(family, {"X": "min_n", "M": "complementary"})
     frame = export(counts, hidden)
-    monkeypatch.setattr(metrics, "compute_achievement", lambda *a, **k: frame.copy())
+    monkeypatch.setattr(bundle, "compute_achievement", lambda *a, **k: frame.copy())
     return frame
 
 

@@ -2,7 +2,7 @@
 
 Benchmarks are not tests: ``python -m benchmarks`` times things. This test only shows the
 harness runs end to end and that its independent DuckDB query of the achievement table gives
-exactly what :func:`bltanalytics.achievement.achievement` gives.
+exactly what :func:`bltanalytics.metrics.achievement.achievement` gives.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from benchmarks.districts import describe, ensure_district, table_files
 from benchmarks.duckdb_achievement import agrees, compare, run_query, write_cleaned
 from benchmarks.harness import machine, python_child, run_child
 from benchmarks.metrics_bench import bench_achievement, bench_metrics
-from bltanalytics.achievement import achievement
 from bltanalytics.config import Config
+from bltanalytics.metrics.achievement import achievement
 
 
 def test_the_quick_harness_runs_and_its_duckdb_query_agrees_with_achievement(tmp_path):

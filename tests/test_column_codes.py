@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bltanalytics.achievement import achievement
 from bltanalytics.config import Config
 from bltanalytics.load import CODED_COLUMNS, ColumnCodes, load_district
+from bltanalytics.metrics.achievement import achievement
 from bltanalytics.sample import generate_district
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bltanalytics.csvwrite import csv_ready, write_csv
+from bltanalytics.metrics.csvwrite import csv_ready, write_csv
 
 
 def both(frame: pd.DataFrame, tmp_path, **kwargs) -> tuple[bytes, bytes]:
@@ -97,7 +97,7 @@ def test_what_it_does_not_handle_goes_to_pandas(frame, tmp_path):
 
 
 def test_large_frames_are_written_in_chunks(tmp_path, monkeypatch):
-    import bltanalytics.csvwrite as module
+    import bltanalytics.metrics.csvwrite as module
 
     monkeypatch.setattr(module, "CHUNK_ROWS", 7)
     frame = pd.DataFrame(
@@ -140,7 +140,7 @@ def test_any_floats_texts_and_integers_match_pandas(values, tmp_path):
 
 
 def test_float_text_is_python_repr():
-    from bltanalytics.csvwrite import _float_text
+    from bltanalytics.metrics.csvwrite import _float_text
 
     values = np.array([v for v in TRICKY_FLOATS if not math.isnan(v)])
     assert _float_text(values).to_pylist() == [repr(float(v)) for v in values]

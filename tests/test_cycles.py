@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from bltanalytics.config import Config
-from bltanalytics.cycles import CYCLE_COLUMNS, team_cycles
+from bltanalytics.metrics.cycles import CYCLE_COLUMNS, team_cycles
 
 
 def cycles_frame(rows):

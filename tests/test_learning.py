@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from bltanalytics.config import Config
-from bltanalytics.learning import (
+from bltanalytics.metrics.learning import (
     PARTICIPATION_COLUMNS,
     PD_FORMATS,
     blended_cycle_progress,

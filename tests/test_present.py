@@ -240,7 +240,7 @@ def test_rubric_value_goal_and_status_words():
 
 
 def test_every_rubric_indicator_has_a_short_name():
-    from bltanalytics.rubric import load_rubric
+    from bltanalytics.metrics.rubric import load_rubric
 
     ids = [i.id for i in load_rubric().indicators]
     assert set(ids) == set(present.LABELS.indicators)

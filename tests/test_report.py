@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bltanalytics import reports, shapes
-from bltanalytics.achievement import ACHIEVEMENT_COLUMNS
+from bltanalytics import reports
 from bltanalytics.errors import BltError
-from bltanalytics.learning import PD_FORMATS
-from bltanalytics.metrics import Metrics, read_metrics, write_metrics
+from bltanalytics.metrics import Metrics, read_metrics, shapes, write_metrics
+from bltanalytics.metrics.achievement import ACHIEVEMENT_COLUMNS
+from bltanalytics.metrics.learning import PD_FORMATS
+from bltanalytics.metrics.rubric import RUBRIC_COLUMNS, rollup
+from bltanalytics.metrics.suppression import suppress
 from bltanalytics.reports import section
-from bltanalytics.rubric import RUBRIC_COLUMNS, rollup
-from bltanalytics.suppression import suppress
 
 FAMILY = ["school_id", "school_year", "term", "subject", "grade", "dimension"]
 

@@ -18,9 +18,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from bltanalytics import present, reports
-from bltanalytics.achievement import ALL_GRADES, DIMENSIONS
 from bltanalytics.load import load_district
 from bltanalytics.metrics import compute_metrics, write_metrics
+from bltanalytics.metrics.achievement import ALL_GRADES, DIMENSIONS
 from bltanalytics.reports import district as district_sections
 from bltanalytics.reports import school, source
 

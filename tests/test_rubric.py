@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bltanalytics.config import Config
 from bltanalytics.errors import ConfigError
-from bltanalytics.rubric import (
+from bltanalytics.metrics.rubric import (
     REGISTRY,
     RUBRIC_COLUMNS,
     RubricSpecError,

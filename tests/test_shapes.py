@@ -1,4 +1,4 @@
-"""The export's shapes (bltanalytics.shapes), checked when written and read; Metrics' config."""
+"""The export's shapes (bltanalytics.metrics.shapes), checked when written and read; the config."""
 
 from __future__ import annotations
 
@@ -11,17 +11,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bltanalytics import __version__, shapes
+from bltanalytics import __version__
 from bltanalytics.config import Config
-from bltanalytics.cycles import CYCLE_COLUMNS, team_cycles
 from bltanalytics.errors import BltError, ConfigError, ExportError, PackageBug
-from bltanalytics.learning import PARTICIPATION_COLUMNS, PD_FORMATS, PROGRESS_COLUMNS
 from bltanalytics.load import load_district, schemas
 from bltanalytics.load.quarantine import QUARANTINE_COLUMNS, WITHHELD, empty_quarantine
 from bltanalytics.load.schemas import check_shape
-from bltanalytics.metrics import FRAMES, Metrics, compute_metrics, read_metrics, write_metrics
-from bltanalytics.rubric import ROLLUP_COLUMNS, RUBRIC_COLUMNS, STATUSES, rollup
-from bltanalytics.trends import TREND_COLUMNS, trends
+from bltanalytics.metrics import (
+    FRAMES,
+    Metrics,
+    compute_metrics,
+    read_metrics,
+    shapes,
+    write_metrics,
+)
+from bltanalytics.metrics.cycles import CYCLE_COLUMNS, team_cycles
+from bltanalytics.metrics.learning import PARTICIPATION_COLUMNS, PD_FORMATS, PROGRESS_COLUMNS
+from bltanalytics.metrics.rubric import ROLLUP_COLUMNS, RUBRIC_COLUMNS, STATUSES, rollup
+from bltanalytics.metrics.trends import TREND_COLUMNS, trends
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 SETTINGS = Config(min_n=12, top_code=90.0, thresholds={"C5.fidelity": 0.8})
@@ -287,7 +294,7 @@ def test_the_metric_modules_lists_agree_with_the_models():
     assert QUARANTINE_COLUMNS == shapes.columns(shapes.Quarantine)
     assert tuple(PD_FORMATS) == shapes.PD_FORMATS
     assert set(STATUSES) == set(shapes.STATUSES)
-    from bltanalytics.achievement import ACHIEVEMENT_COLUMNS, DIMENSIONS
+    from bltanalytics.metrics.achievement import ACHIEVEMENT_COLUMNS, DIMENSIONS
 
     assert ACHIEVEMENT_COLUMNS == shapes.columns(shapes.Achievement)
     assert tuple(DIMENSIONS) == shapes.DIMENSIONS

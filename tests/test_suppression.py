@@ -8,10 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bltanalytics.audit import audit
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.suppression import FAMILY, SUPPRESSED_MARK, display_labels, shown_pct, suppress
+from bltanalytics.metrics.audit import audit
+from bltanalytics.metrics.suppression import (
+    FAMILY,
+    SUPPRESSED_MARK,
+    display_labels,
+    shown_pct,
+    suppress,
+)
 
 
 def family(sizes: dict[str, int], proficient: dict[str, int] | None = None, **keys) -> pd.DataFrame:

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bltanalytics.achievement import achievement
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.trends import TREND_COLUMNS, trends
+from bltanalytics.metrics.achievement import achievement
+from bltanalytics.metrics.trends import TREND_COLUMNS, trends
 
 
 def published(rows: list[tuple], **keys) -> pd.DataFrame:
@@ -208,7 +208,7 @@ def test_empty_input():
 
 
 def test_hash_path_gives_the_same_table(monkeypatch):
-    import bltanalytics.trends as module
+    import bltanalytics.metrics.trends as module
 
     frame = pd.concat(
         [

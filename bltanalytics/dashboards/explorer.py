@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics import present
-from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
     build_dashboard,
@@ -46,6 +45,7 @@ from bltanalytics.dashboards.common import (
     school_options,
 )
 from bltanalytics.metrics import Metrics
+from bltanalytics.metrics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.present import LABELS, TERM_ORDER, charts
 
 TITLE = "Achievement explorer"

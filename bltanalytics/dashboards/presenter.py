@@ -22,7 +22,6 @@ import ipywidgets as widgets
 import pandas as pd
 
 from bltanalytics import present
-from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.dashboards.common import (
     build_dashboard,
@@ -36,6 +35,7 @@ from bltanalytics.dashboards.common import (
 )
 from bltanalytics.dashboards.explorer import trend_points
 from bltanalytics.metrics import Metrics
+from bltanalytics.metrics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.present import LABELS, TERM_ORDER, charts
 
 TITLE = "Presenter mode"

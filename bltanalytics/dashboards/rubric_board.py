@@ -36,8 +36,8 @@ from bltanalytics.dashboards.common import (
     school_options,
 )
 from bltanalytics.metrics import Metrics
+from bltanalytics.metrics.rubric import RubricSpec, load_rubric
 from bltanalytics.present import LABELS, charts
-from bltanalytics.rubric import RubricSpec, load_rubric
 
 TITLE = "Rubric board: culture of continuous improvement"
 #: schools per page of the board (a district of 1,000 schools is paged, never drawn at once)

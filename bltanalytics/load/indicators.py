@@ -3,7 +3,8 @@
 Loading checks each rating's ``indicator_id`` (an unknown one is quarantined as
 ``unknown_indicator``) without importing the metrics layer: it reads the ids from the packaged
 ``bltanalytics/data/rubric.yaml`` itself. A *rated* indicator is one whose ``source`` is the
-``rubric_ratings`` table; the rubric (:mod:`bltanalytics.rubric`) scores exactly those with its
+``rubric_ratings`` table; the rubric (:mod:`bltanalytics.metrics.rubric`) scores exactly those with
+its
 ``rated`` rule kind, and ``tests/test_layout.py`` checks that the two agree.
 
 >>> ids = rated_indicator_ids()

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bltanalytics.metrics.rubric import RubricSpec, load_rubric
 from bltanalytics.present.labels import LABELS
 from bltanalytics.present.words import fixed, percent
-from bltanalytics.rubric import RubricSpec, load_rubric
 
 
 def _by_indicator(card: pd.DataFrame, spec: RubricSpec | None, attribute: str) -> pd.Series:

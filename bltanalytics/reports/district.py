@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics import present
-from bltanalytics.achievement import ALL_GRADES, NOT_REPORTED
 from bltanalytics.metrics import Metrics
+from bltanalytics.metrics.achievement import ALL_GRADES, NOT_REPORTED
 from bltanalytics.present import (
     LABELS,
     SUBJECT_ORDER,

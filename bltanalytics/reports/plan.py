@@ -2,7 +2,8 @@
 
 :func:`plan_reports` loads the district, writes its metrics export into
 ``<out>/_metrics/`` (the notebooks read it instead of recomputing), runs the privacy audit on
-it (:class:`~bltanalytics.audit.AuditFailure` when it fails: no report is made) and returns one
+it (:class:`~bltanalytics.metrics.audit.AuditFailure` when it fails: no report is made) and returns
+one
 :class:`~bltanalytics.reports.run.ReportJob` per school plus one for the district summary;
 :func:`bltanalytics.reports.run.run_reports` runs them.
 
@@ -16,11 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from bltanalytics import resources
-from bltanalytics.audit import audit, require_protected
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.load import load_district, school_year_text
 from bltanalytics.metrics import compute_metrics, write_metrics
+from bltanalytics.metrics.audit import audit, require_protected
 from bltanalytics.reports.jobs import REPORT_KEY, ReportJob, RunSummary
 
 NOTEBOOKS = resources.notebooks_dir() / "reports"

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 from bltanalytics import present
-from bltanalytics.learning import FORMAT_STAGES, PD_FORMATS
 from bltanalytics.metrics import Metrics
+from bltanalytics.metrics.learning import FORMAT_STAGES, PD_FORMATS
+from bltanalytics.metrics.rubric import load_rubric
 from bltanalytics.present import (
     LABELS,
     SUPPRESSED_MARK,
@@ -28,7 +29,6 @@ from bltanalytics.reports.source import (
     check_school,
     table_absent,
 )
-from bltanalytics.rubric import load_rubric
 
 TABLES_OF = {
     "C5.walkthrough": LABELS.tables["walkthroughs"],

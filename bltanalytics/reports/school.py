@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics import present
-from bltanalytics.achievement import ALL_GRADES, DIMENSIONS, NOT_REPORTED
 from bltanalytics.metrics import Metrics
+from bltanalytics.metrics.achievement import ALL_GRADES, DIMENSIONS, NOT_REPORTED
+from bltanalytics.metrics.suppression import display_labels
 from bltanalytics.present import (
     LABELS,
     SUBJECT_ORDER,
@@ -40,7 +41,6 @@ from bltanalytics.reports.source import (
     latest_term,
     school_name,
 )
-from bltanalytics.suppression import display_labels
 
 LEVEL_WORDS = ("elementary", "middle", "high")
 """School levels named in the overview sentence ("an elementary school"); others are not named."""

@@ -27,7 +27,7 @@ import altair as alt
 
 from bltanalytics import resources
 from bltanalytics.present import charts
-from bltanalytics.achievement import ALL_GRADES, ALL_STUDENTS
+from bltanalytics.metrics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.load import load_district
 from bltanalytics.metrics import compute_metrics

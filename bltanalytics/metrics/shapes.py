@@ -22,7 +22,7 @@ above :data:`~bltanalytics.schemas.SAMPLE_ROWS` rows, on a sample (as for the cl
 Traceback (most recent call last):
 ...
 bltanalytics.errors.PackageBug: bltanalytics computed a table that breaks its declared shape \
-(bltanalytics.shapes); this is a bug in bltanalytics, please report it (with this message):
+(bltanalytics.metrics.shapes); this is a bug in bltanalytics, please report it (with this message):
   schools: column school_id: 'object' (expected dtype str)
 """
 
@@ -448,7 +448,8 @@ def check_tables(frames: dict[str, pd.DataFrame], *, read_from: str | Path | Non
         lines += f"\n  ... and {len(failures) - 12} more"
     if read_from is None:
         raise PackageBug(
-            "bltanalytics computed a table that breaks its declared shape (bltanalytics.shapes); "
+            "bltanalytics computed a table that breaks its declared shape "
+            "(bltanalytics.metrics.shapes); "
             f"{BUG_NOTICE}:\n{lines}",
             failures,
         )

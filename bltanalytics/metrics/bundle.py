@@ -10,7 +10,7 @@ never from student rows; :func:`read_metrics` re-loads an export written by
 :func:`write_metrics` with its dtypes intact (the ``.parquet`` twins of the CSV files) and the
 :class:`~bltanalytics.config.Config` its figures were computed with (``config.json``), so every
 output formats with the settings of its figures. Each table has its shape declared in
-:mod:`bltanalytics.shapes`, checked when the export is written (a failure is a bug in
+:mod:`bltanalytics.metrics.shapes`, checked when the export is written (a failure is a bug in
 bltanalytics) and when it is read (a failure is a changed file).
 """
 
@@ -26,16 +26,20 @@ from pathlib import Path
 import pandas as pd
 
 from bltanalytics import __version__
-from bltanalytics.achievement import achievement as compute_achievement
 from bltanalytics.config import Config
-from bltanalytics.csvwrite import write_csv
-from bltanalytics.cycles import team_cycles
 from bltanalytics.errors import BltError, ConfigError
-from bltanalytics.learning import blended_cycle_progress, distributed_pd_progress, pd_participation
 from bltanalytics.load import District
-from bltanalytics.rubric import rollup, score_rubric
-from bltanalytics.shapes import Quarantine, Schools, check_tables, columns, upgrade
-from bltanalytics.trends import trends as compute_trends
+from bltanalytics.metrics.achievement import achievement as compute_achievement
+from bltanalytics.metrics.csvwrite import write_csv
+from bltanalytics.metrics.cycles import team_cycles
+from bltanalytics.metrics.learning import (
+    blended_cycle_progress,
+    distributed_pd_progress,
+    pd_participation,
+)
+from bltanalytics.metrics.rubric import rollup, score_rubric
+from bltanalytics.metrics.shapes import Quarantine, Schools, check_tables, columns, upgrade
+from bltanalytics.metrics.trends import trends as compute_trends
 
 #: the files of contract section 4, in the order they are described there
 CONTRACT_FILES = ("achievement", "rubric", "cycles", "pd", "quarantine")
@@ -48,7 +52,7 @@ class Metrics:
     """Every published figure of a district, and the settings they were computed with.
     Shares no student rows.
 
-    Every field but ``config`` is a table whose shape :mod:`bltanalytics.shapes` declares
+    Every field but ``config`` is a table whose shape :mod:`bltanalytics.metrics.shapes` declares
     (:data:`FRAMES` names them; :meth:`frames` gives them). ``schools``: school_id,
     school_name, level. ``enrollment``: students per school, year and grade.
     ``data_quality``: quarantine entries counted per school, table, action and reason.
@@ -159,12 +163,14 @@ def write_metrics(metrics: Metrics, out: str | Path) -> list[Path]:
     """Write every figure as tidy CSV (booleans as ``true``/``false``) plus a Parquet twin,
     and the settings they were computed with as ``config.json``.
 
-    Every table is first checked against its shape (:func:`bltanalytics.shapes.check_tables`);
+    Every table is first checked against its shape
+    (:func:`bltanalytics.metrics.shapes.check_tables`);
     a table that breaks it is a bug in bltanalytics, raised as
     :class:`~bltanalytics.errors.PackageBug` before any file is written. The five contract
-    files come first in the list returned, ``config.json`` last; each file appears whole or
-    not at all. Large tables are formatted by Arrow (:func:`bltanalytics.csvwrite.write_csv`,
-    the same bytes as pandas' ``to_csv``), and files are written two at a time.
+    files come first in the list returned, ``config.json`` last; each file appears whole
+    or not at all. Large tables are formatted by Arrow
+    (:func:`bltanalytics.metrics.csvwrite.write_csv`, the same bytes as pandas' ``to_csv``),
+    and files are written two at a time.
 
     ``config.json``: ``{"bltanalytics_version": ..., "settings": {...}}``, the settings being
     :meth:`Config.to_dict() <bltanalytics.config.Config.to_dict>` (every setting, thresholds
@@ -211,7 +217,7 @@ def read_metrics(folder: str | Path) -> Metrics:
     written before ``config.json`` existed has no record of its settings: it is read with the
     contract's defaults (``Config()``), which may not be the settings it was computed with;
     write it again to record them. Exports of that time also held an all-empty ``school_id``
-    as another dtype than text; it is read as text (:func:`bltanalytics.shapes.upgrade`).
+    as another dtype than text; it is read as text (:func:`bltanalytics.metrics.shapes.upgrade`).
     """
     folder = Path(folder)
     frames = {}

@@ -24,7 +24,7 @@ points found along the way prove most groups protected without a programme of th
 ...                  [("01", "2025-26", "Spring", "Math", "All", *r[1:]) for r in rows],
 ...     columns=["school_id", "school_year", "term", "subject", "grade", "dimension",
 ...              "group", "n_tested", "n_proficient"])
->>> from bltanalytics.suppression import suppress
+>>> from bltanalytics.metrics.suppression import suppress
 >>> result = audit(suppress(a))                    # X is small, F hides with it: F + X = 15
 >>> result.groups[["grade", "group", "reason", "n_min", "n_max", "p_forced", "protected"]]
   grade group         reason  n_min  n_max p_forced  protected

@@ -3,7 +3,8 @@
 For every school, school year, term, subject and grade (each grade, and ``All`` for all grades
 together) and every dimension of the data contract, one row per group of students tested:
 how many were tested, how many were proficient, the percentage, and the gap to All Students.
-Every row goes through :func:`bltanalytics.suppression.suppress` before it leaves this module:
+Every row goes through :func:`bltanalytics.metrics.suppression.suppress` before it leaves this
+module:
 the rows of one school, year, term and subject are protected together (linked suppression,
 docs/achievement.md), and coded groups (``≥95%``, ``≤5%``) publish no exact proficient count.
 
@@ -41,7 +42,8 @@ import pyarrow.compute as pc
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.load import NOT_REPORTED, ColumnCodes, canonical_values
-from bltanalytics.suppression import FAMILY, _strings, suppress
+from bltanalytics.metrics.codes import compact, encode, strings
+from bltanalytics.metrics.suppression import FAMILY, suppress
 
 #: Dimensions of the data contract (section 2), in contract order.
 DIMENSIONS: tuple[str, ...] = (
@@ -98,8 +100,6 @@ ORDERS = {"term": TERM_ORDER, "grade": GRADE_ORDER}
 _ASSESSMENT_NEEDS = ("student_id", "school_id", "school_year", "term", "subject", "grade")
 _STUDENT_NEEDS = ("student_id", "school_id", "school_year")
 
-# Largest key space handled with dense arrays; beyond it keys are compacted by hashing.
-_DENSE_LIMIT = 1 << 24
 
 
 def achievement(
@@ -162,7 +162,7 @@ def achievement(
     for (codes, _), size in zip(list(keys.values())[1:], radix[1:], strict=True):
         cell *= size
         cell += codes
-    cell, cell_keys = _compact(cell, float(np.prod(radix, dtype=np.float64)))
+    cell, cell_keys = compact(cell, float(np.prod(radix, dtype=np.float64)))
     n_cells = len(cell_keys)
 
     rows = _student_rows(
@@ -265,7 +265,7 @@ def achievement(
     out["gap_pp"] = pct - pct[new_cell][np.cumsum(new_cell) - 1]
     for column in ("school_id", "school_year", "term", "subject", "grade", "dimension", "group"):
         values = out[column]
-        out[column] = _strings(values.cat.categories.to_numpy(), values.cat.codes.to_numpy()).array
+        out[column] = strings(values.cat.categories.to_numpy(), values.cat.codes.to_numpy()).array
     return out[ACHIEVEMENT_COLUMNS]
 
 
@@ -294,33 +294,13 @@ def _proficient(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype=bool)
 
 
-def _encode(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (int32, -1 = missing) and the distinct values (object array), in first-seen order.
-
-    Arrow's dictionary encoding when the column is Arrow-backed (several times faster than
-    ``pd.factorize`` on pandas' ``str`` columns), ``pd.factorize`` otherwise.
-    """
-    array = values.array
-    if hasattr(array, "__arrow_array__"):
-        arrow = array.__arrow_array__()
-        if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
-            encoded = pc.dictionary_encode(arrow)
-            if isinstance(encoded, pa.ChunkedArray):
-                encoded = encoded.combine_chunks()
-            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-            distinct = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
-            return codes.astype(np.int32, copy=False), distinct
-    codes, distinct = pd.factorize(values)
-    return codes.astype(np.int32), np.asarray(distinct, dtype=object)
-
-
 def _ordered_codes(
     values: pd.Series, name: str, order: tuple[str, ...] = (), given: ColumnCodes | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes numbered in display order (``order`` first, then by name), and the values.
 
     ``given``: ready codes of ``values`` (from cleaning) instead of encoding them."""
-    codes, distinct = (given.codes, given.distinct) if given is not None else _encode(values)
+    codes, distinct = (given.codes, given.distinct) if given is not None else encode(values)
     if len(codes) and codes.min() < 0:
         raise BltError(f"{name} has missing values; cleaning should have dropped those rows")
     known = {v: i for i, v in enumerate(order)}
@@ -332,23 +312,11 @@ def _ordered_codes(
     return rank[codes], distinct[by_display]
 
 
-def _compact(keys: np.ndarray, space: float) -> tuple[np.ndarray, np.ndarray]:
-    """Renumber int keys 0..k-1 keeping their order; returns (codes, sorted distinct keys)."""
-    if space <= _DENSE_LIMIT:
-        seen = np.zeros(int(space), dtype=bool)
-        seen[keys] = True
-        distinct = np.flatnonzero(seen)
-        renumber = np.cumsum(seen, dtype=np.int32) - 1
-        return renumber[keys].astype(np.int64), distinct
-    codes, distinct = pd.factorize(keys, sort=True)
-    return codes.astype(np.int64), np.asarray(distinct, dtype=np.int64)
-
-
 def _codes_in(
     values: pd.Series, uniques: np.ndarray, given: ColumnCodes | None = None
 ) -> np.ndarray:
     """Position of each value in ``uniques`` (-1 if absent or missing), via its distinct values."""
-    codes, distinct = (given.codes, given.distinct) if given is not None else _encode(values)
+    codes, distinct = (given.codes, given.distinct) if given is not None else encode(values)
     where = np.append(pd.Index(uniques).get_indexer(pd.Index(distinct)), -1)
     return where[codes]
 
@@ -378,7 +346,7 @@ def _student_rows(
         students["school_id"], "students.school_id", given=given("students", "school_id")
     )[0]
     ready = given("students", "student_id")
-    s_sid, sid_u = (ready.codes, ready.distinct) if ready else _encode(students["student_id"])
+    s_sid, sid_u = (ready.codes, ready.distinct) if ready else encode(students["student_id"])
     valid = np.flatnonzero((s_year >= 0) & (s_sid >= 0))
 
     # Fallback row per (student, year): lowest school_id, then table order.
@@ -449,7 +417,7 @@ def _dimension_codes(
     for dimension in DIMENSIONS[1:]:
         known = GROUPS[dimension]
         if dimension in students.columns:
-            codes, distinct = _encode(students[dimension])
+            codes, distinct = encode(students[dimension])
             distinct = [str(v) for v in distinct]
         else:
             codes, distinct = np.full(len(students), -1, dtype=np.int32), []

@@ -29,10 +29,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from bltanalytics.achievement import TERM_ORDER, _compact, _encode
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.suppression import _strings, display_labels
+from bltanalytics.metrics.achievement import TERM_ORDER
+from bltanalytics.metrics.codes import compact, encode, strings
+from bltanalytics.metrics.suppression import display_labels
 
 #: Columns of the trends table, in order.
 TREND_COLUMNS: list[str] = [
@@ -67,7 +68,8 @@ _DENSE_FACTOR = 4
 def trends(achievement: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
     """Fall-to-Spring and year-over-year change of every group's percent proficient.
 
-    ``achievement`` is the output of :func:`bltanalytics.achievement.achievement` (or the same
+    ``achievement`` is the output of :func:`bltanalytics.metrics.achievement.achievement` (or the
+    same
     columns re-read from ``achievement.csv``). Returns :data:`TREND_COLUMNS`, one row per
     comparison whose two ends both exist, ordered like the input's groups, then by comparison,
     from_year and from_term. ``from_pct``/``to_pct`` are empty where that end is hidden
@@ -104,21 +106,21 @@ def trends(achievement: pd.DataFrame, config: Config | None = None) -> pd.DataFr
     space = 1.0
     encoded = {}
     for column in _SERIES:
-        codes, distinct = encoded[column] = _encode(_text(achievement[column]))
+        codes, distinct = encoded[column] = encode(_text(achievement[column]))
         k = len(distinct) + 1
         series *= k
         series += codes.astype(np.int64) + 1  # missing (-1) is a value of its own
         space *= k
         if space > 2**40:
-            series, distinct_series = _compact(series, float("inf"))
+            series, distinct_series = compact(series, float("inf"))
             space = float(len(distinct_series))
     series = pd.factorize(series)[0].astype(np.int64)
-    year_codes, years = _encode(_text(achievement["school_year"]))
+    year_codes, years = encode(_text(achievement["school_year"]))
     if (year_codes < 0).any():
         raise BltError("achievement has rows without a school_year; trends need one on every row")
     year = np.array([_year_start(y) for y in years], dtype=np.int64)[year_codes]
     year -= year.min()
-    term_codes, terms = _encode(_text(achievement["term"]))
+    term_codes, terms = encode(_text(achievement["term"]))
     term_rank = {t: i for i, t in enumerate(TERM_ORDER)}
     term = np.array([term_rank.get(t, -1) for t in terms] + [-1], dtype=np.int64)[term_codes]
     known_term = term >= 0
@@ -180,12 +182,12 @@ def trends(achievement: pd.DataFrame, config: Config | None = None) -> pd.DataFr
     published = np.where(coded, np.nan, pct)
     from_pct, to_pct = published[from_rows], published[to_rows]
     # text columns taken from each column's few distinct values (cheaper than from its rows)
-    out = {c: _strings(encoded[c][1], encoded[c][0][from_rows]) for c in _SERIES}
-    out["comparison"] = _strings(np.array(COMPARISONS), comparison)
-    out["from_year"] = _strings(years, year_codes[from_rows])
-    out["from_term"] = _strings(terms, term_codes[from_rows])
-    out["to_year"] = _strings(years, year_codes[to_rows])
-    out["to_term"] = _strings(terms, term_codes[to_rows])
+    out = {c: strings(encoded[c][1], encoded[c][0][from_rows]) for c in _SERIES}
+    out["comparison"] = strings(np.array(COMPARISONS), comparison)
+    out["from_year"] = strings(years, year_codes[from_rows])
+    out["from_term"] = strings(terms, term_codes[from_rows])
+    out["to_year"] = strings(years, year_codes[to_rows])
+    out["to_term"] = strings(terms, term_codes[to_rows])
     out["from_pct"] = from_pct
     out["to_pct"] = to_pct
     out["change_pp"] = to_pct - from_pct

@@ -11,7 +11,8 @@ students' pre and post scores are in ``cycle_results``. Per cycle:
 - ``target_met``: ``post_pct_proficient >= target_pct``.
 
 A cycle is a group of students like any other published figure, so it goes through
-:func:`bltanalytics.suppression.suppress` (each cycle its own family: only ``min_n`` applies).
+:func:`bltanalytics.metrics.suppression.suppress` (each cycle its own family: only ``min_n``
+applies).
 A suppressed cycle (``n_matched < Config.min_n``, ``suppressed`` true) shows neither its
 percentages and ``target_met`` nor ``n_matched`` and ``n_missing_post`` (together with a roster
 size they would give the hidden count back).
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics.config import Config
-from bltanalytics.suppression import suppress
+from bltanalytics.metrics.suppression import suppress
 
 CYCLE_COLUMNS = [
     "cycle_id",

@@ -10,7 +10,7 @@ both. A ``staff`` row without a school year holds for every school year in play 
 staff shows its professional-learning counts and rates as suppressed: the ``suppressed`` column is
 true and ``n_participating``, ``participation_rate``, ``hours_per_staff``, the ``n_<format>``
 counts, ``n_reached`` and ``share_reached`` are empty (the rule goes through
-:func:`bltanalytics.suppression.suppress`, with ``staff_min_n`` as its minimum).
+:func:`bltanalytics.metrics.suppression.suppress`, with ``staff_min_n`` as its minimum).
 
 >>> import pandas as pd
 >>> staff = pd.DataFrame({"staff_id": ["s1", "s2", "s3"], "school_id": ["A", "A", "A"],
@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics.config import Config
-from bltanalytics.suppression import suppress
+from bltanalytics.metrics.suppression import suppress
 
 PD_FORMATS: tuple[str, ...] = (
     "online_course",
@@ -87,7 +87,8 @@ PROGRESS_COLUMNS = [
 def small_staff(n_instructional_staff: pd.Series, config: Config | None = None) -> np.ndarray:
     """True where a school-year has too few instructional staff to publish their figures.
 
-    The rule goes through :func:`bltanalytics.suppression.suppress` (each school-year its own
+    The rule goes through :func:`bltanalytics.metrics.suppression.suppress` (each school-year its
+    own
     group, ``staff_min_n`` as the minimum).
 
     >>> small_staff(pd.Series([3, 5, 0]), Config()).tolist()

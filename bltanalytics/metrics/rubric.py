@@ -46,8 +46,8 @@ import yaml
 
 from bltanalytics.config import Config
 from bltanalytics.errors import ConfigError
-from bltanalytics.learning import completed_activities, staff_years
 from bltanalytics.load import SURVEY_ITEMS
+from bltanalytics.metrics.learning import completed_activities, staff_years
 
 Tables = Mapping[str, pd.DataFrame | None]
 

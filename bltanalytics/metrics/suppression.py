@@ -14,7 +14,7 @@ groups:
    narrow its ``n_tested`` to fewer than ``protection`` values apart, nor tell that all or none
    of its students were proficient. A grade's All Students is hidden only when no smaller group
    protects. The heuristic (line rules, then interval propagation over both kinds of line, on
-   dense per-block grids) is followed by the exact audit (:mod:`bltanalytics.audit`) and a
+   dense per-block grids) is followed by the exact audit (:mod:`bltanalytics.metrics.audit`) and a
    repair loop. Tables without ``grade`` and ``dimension`` in ``family`` are protected family by
    family, each family's total taken as known.
 3. **display** -- a published percentage at or above ``top_code`` shows as ``≥95%``, at or below
@@ -44,10 +44,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
+from bltanalytics.metrics.codes import strings
 
 _DEFAULTS = Config()
 
@@ -106,7 +106,7 @@ def suppress(
     the ``all`` dimension's All Students sums each dimension's groups), protected together.
     Otherwise each family is protected on its own, its total taken as known to the reader.
     ``protection``: a hidden ``n_tested`` must stay uncertain by at least this many students.
-    ``exact_check``: which linked blocks the exact audit (:mod:`bltanalytics.audit`) checks,
+    ``exact_check``: which linked blocks the exact audit (:mod:`bltanalytics.metrics.audit`) checks,
     hiding more where it finds a figure narrowed below ``protection``: ``"all"`` (every
     block with a hidden group; the default, and the only one that guarantees the audit
     passes), ``"suspicious"`` (blocks where a grade's All Students is hidden or the lines
@@ -189,7 +189,7 @@ def suppress(
     out["n_proficient"] = pd.arrays.IntegerArray(np.where(blank_p, 0, n_prof), blank_p.copy())
     out["pct_proficient"] = np.where(blank_p, np.nan, pct)
     out["suppressed"] = suppressed
-    out["suppression_reason"] = _strings(REASONS, reason).array
+    out["suppression_reason"] = strings(REASONS, reason).array
     out["display"] = display_labels(
         pct, suppressed, top_code=top_code, bottom_code=bottom_code
     ).array
@@ -840,7 +840,8 @@ def _repair(
     ``everything``: every block with a hidden group; else the suspicious ones
     (:func:`_suspicious`).
 
-    The audit (:func:`bltanalytics.audit.audit`) solves the attacker's linear programmes. For
+    The audit (:func:`bltanalytics.metrics.audit.audit`) solves the attacker's linear programmes.
+    For
     each group it finds narrowed below ``protection`` or with a forced proficient count, one
     more cell is hidden in its line with the fewest hidden cells (the smallest published one),
     the local rules run again on that block, and only the blocks that changed are checked
@@ -849,7 +850,7 @@ def _repair(
     if sorted(family) != sorted((*_AUDIT_BLOCK, GRADE, DIMENSION)):
         return hidden
     try:
-        from bltanalytics.audit import audit as exact_audit
+        from bltanalytics.metrics.audit import audit as exact_audit
     except ImportError:  # pragma: no cover - the audit ships with the package
         return hidden
     config = Config(min_n=min_n, protection=protection, top_code=top_code, bottom_code=bottom_code)
@@ -965,7 +966,7 @@ def _as_published(
             "n_proficient": np.where(hidden | coded, np.nan, p),
             "pct_proficient": np.where(hidden | coded, np.nan, pct),
             "suppressed": hidden,
-            "suppression_reason": _strings(REASONS, reason).to_numpy(),
+            "suppression_reason": strings(REASONS, reason).to_numpy(),
             "display": display_labels(
                 pct, hidden, top_code=config.top_code, bottom_code=config.bottom_code
             ).to_numpy(),
@@ -1043,7 +1044,7 @@ def display_labels(
             [0, 1, 2],
             default=whole - lowest + 3,
         )
-    return _strings(labels, code)
+    return strings(labels, code)
 
 
 def shown_pct(
@@ -1121,12 +1122,3 @@ def _name_rank(names: pd.Series) -> np.ndarray:
         codes = names.cat.codes.to_numpy()
         return np.where(codes < 0, len(categories), rank_of_category[codes])
     return pd.factorize(names.astype(str), sort=True)[0].astype(np.int64)
-
-
-def _strings(labels: np.ndarray, codes: np.ndarray) -> pd.Series:
-    """A pandas ``str`` column of ``labels[codes]`` (code -1 = missing), built by Arrow ``take``."""
-    codes = np.asarray(codes)
-    taken = pa.array(np.asarray(labels, dtype=object), type=pa.large_string()).take(
-        pa.array(codes, mask=codes < 0, type=pa.int64())
-    )
-    return pd.Series(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan))

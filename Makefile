@@ -21,7 +21,7 @@ run: install  ## install, then run the main job on the sample district: reports/
 test:  ## run the whole test suite (unit, property, notebook, browser)
 	$(PYTHON) -m pytest
 
-lint:  ## ruff lint and format check
+lint:  ## ruff lint (with complexity) and format check, as CI runs it
 	ruff check bltanalytics tests benchmarks
 	ruff format --check bltanalytics tests benchmarks
 

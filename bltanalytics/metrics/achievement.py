@@ -101,7 +101,6 @@ _ASSESSMENT_NEEDS = ("student_id", "school_id", "school_year", "term", "subject"
 _STUDENT_NEEDS = ("student_id", "school_id", "school_year")
 
 
-
 def achievement(
     assessments: pd.DataFrame,
     students: pd.DataFrame,

@@ -618,7 +618,7 @@ def _highs():
     return h
 
 
-def _solve_chunk(chunk: dict) -> dict:
+def _solve_chunk(chunk: dict) -> dict:  # noqa: C901  (one HiGHS session; its steps share state)
     import highspy
     from scipy.sparse import csc_matrix
 

@@ -283,7 +283,7 @@ def normalize_column(raw: pd.Series, column: Column, value_map: dict[str, str] |
 
     Blank cells get status BLANK (and ``Not reported`` for demographics).
 
-    >>> from bltanalytics.contract import TABLES
+    >>> from bltanalytics.load import TABLES
     >>> values, status = normalize_column(pd.Series(["Yes", "n", "maybe", None]),
     ...                                   TABLES["staff"].column("instructional"))
     >>> values.tolist(), status.tolist()

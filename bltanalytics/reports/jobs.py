@@ -145,6 +145,7 @@ class RunSummary:
     def describe(self) -> str:
         """A few lines for a person: the counts, then each failure with its reason and file.
 
+        >>> from datetime import UTC
         >>> RunSummary(Path("out"), (JobResult("a", "A", "ok"),), datetime.now(UTC), 1.0,
         ...            "warm", 2).describe()
         '1 report: 1 written, 0 up to date, 0 failed (1.0 s) -> out/index.html'

@@ -52,6 +52,7 @@ LEVEL_WORDS = ("elementary", "middle", "high")
 def overview(metrics: Metrics, school_id: str, school_year: str) -> Section:
     """The school at a glance: name, level, students, latest results and rubric, in one table.
 
+    >>> from bltanalytics.reports.source import load
     >>> m = load()
     >>> overview(m, "0101", "2025-26").reading.startswith("Maple Elementary School (0101)")
     True

@@ -3,11 +3,13 @@
 :func:`achievement_sql` writes, in SQL only, what
 :func:`bltanalytics.metrics.achievement.achievement`
 computes: students tested and proficient per school, school year, term, subject and grade
-(each grade and ``All``), dimension and group, then the data contract's suppression (``min_n``,
-and the complementary rule with window functions). It reads the cleaned assessments and
-students from Parquet (:func:`write_cleaned` writes them once). It shares no code with the
-package, so agreement between the two (:func:`compare`) is a correctness check as well as a
-speed reference.
+(each grade and ``All``), dimension and group, and the data contract's primary suppression
+(``min_n``). The linked secondary suppression (a search with an exact check) is not redone in
+SQL: :func:`compare` checks that every figure the package publishes equals the recount, that
+both hide exactly the same groups as too small, and that nothing else the package hides is
+small. It reads the cleaned assessments and students from Parquet (:func:`write_cleaned` writes
+them once). It shares no code with the package, so agreement between the two (:func:`compare`)
+is a correctness check as well as a speed reference.
 
 The demographic rules are the package's (docs/achievement.md): a test takes the student's
 ``students`` row of the same school year at the tested school, else the row with the lowest
@@ -30,7 +32,7 @@ DEMOGRAPHICS = (
 )
 CELL = ("school_id", "school_year", "term", "subject", "grade")
 KEYS = (*CELL, "dimension", "group")
-COMPARED = (*KEYS, "n_tested", "n_proficient", "suppressed", "suppression_reason")
+COMPARED = (*KEYS, "n_tested", "n_proficient", "pct_proficient")
 
 
 def write_cleaned(district: Path, out: Path) -> dict[str, Path]:
@@ -67,7 +69,6 @@ def achievement_sql(assessments: Path, students: Path, min_n: int) -> str:
             for d in DEMOGRAPHICS
         ]
     )
-    family = "school_id, school_year, term, subject, grade, dimension"
     return f"""
 WITH a AS (
   SELECT student_id, school_id, school_year, term, subject, grade, proficient
@@ -114,30 +115,12 @@ counts AS (  -- each grade, and All grades together
     (school_id, school_year, term, subject, grade, dimension, "group"),
     (school_id, school_year, term, subject, dimension, "group"))
 ),
-flagged AS (
-  SELECT *,
-    n_tested < {int(min_n)} AS small,
-    count_if(n_tested < {int(min_n)}) OVER family AS n_small,
-    count(*) OVER family AS n_groups,
-    row_number() OVER (
-      PARTITION BY {family}, n_tested < {int(min_n)} ORDER BY n_tested, "group"
-    ) AS size_rank
-  FROM counts
-  WINDOW family AS (PARTITION BY {family})
-),
 reasons AS (
-  SELECT *,
-    CASE WHEN small THEN 'min_n'
-         WHEN n_small = 1 AND n_groups > 1 AND size_rank = 1 THEN 'complementary'
-    END AS suppression_reason
-  FROM flagged
+  SELECT *, CASE WHEN n_tested < {int(min_n)} THEN 'min_n' END AS suppression_reason
+  FROM counts
 )
 SELECT school_id, school_year, term, subject, grade, dimension, "group",
-  CASE WHEN suppression_reason IS NULL THEN n_tested END AS n_tested,
-  CASE WHEN suppression_reason IS NULL THEN n_proficient END AS n_proficient,
-  CASE WHEN suppression_reason IS NULL THEN 100.0::DOUBLE * n_proficient / n_tested END
-    AS pct_proficient,
-  suppression_reason IS NOT NULL AS suppressed,
+  n_tested, n_proficient, 100.0::DOUBLE * n_proficient / n_tested AS pct_proficient,
   suppression_reason
 FROM reasons
 """
@@ -154,18 +137,22 @@ def run_query(assessments: Path, students: Path, min_n: int):
 
 
 def compare(ours, theirs) -> dict:
-    """Rows of each side missing from the other (as multisets), over the compared columns.
+    """Where the package's achievement and the query's recount disagree, counted.
 
-    ``ours``: the package's achievement frame (or Arrow table); ``theirs``: the query's.
-    ``pct_proficient`` is compared too, as exact floats (both compute 100 * n_proficient /
-    n_tested in double precision).
+    ``ours``: the package's achievement frame (or Arrow table); ``theirs``: the query's, with
+    every group's true counts and only the ``min_n`` reason. Counted: groups only one side has
+    (``only_ours``, ``only_duckdb``, as multisets of keys), figures the package publishes that
+    differ from the recount (``wrong_figures``: n_tested, and n_proficient and pct_proficient
+    where published, compared as exact floats), and groups hidden for size on one side only
+    (``min_n_differs``).
     """
     import duckdb
     import pyarrow as pa
 
     if not isinstance(ours, pa.Table):
         ours = pa.Table.from_pandas(ours, preserve_index=False)
-    columns = ", ".join(f'"{c}"' for c in (*COMPARED, "pct_proficient"))
+    keys = ", ".join(f'"{c}"' for c in KEYS)
+    joined = " AND ".join(f'o."{c}" = t."{c}"' for c in KEYS)
     with duckdb.connect() as con:
         con.register("ours", ours)
         con.register("theirs", theirs)
@@ -177,12 +164,24 @@ def compare(ours, theirs) -> dict:
             "rows_ours": ours.num_rows,
             "rows_duckdb": theirs.num_rows,
             "only_ours": count(
-                f"SELECT count(*) FROM (SELECT {columns} FROM ours "
-                f"EXCEPT ALL SELECT {columns} FROM theirs)"
+                f"SELECT count(*) FROM (SELECT {keys} FROM ours "
+                f"EXCEPT ALL SELECT {keys} FROM theirs)"
             ),
             "only_duckdb": count(
-                f"SELECT count(*) FROM (SELECT {columns} FROM theirs "
-                f"EXCEPT ALL SELECT {columns} FROM ours)"
+                f"SELECT count(*) FROM (SELECT {keys} FROM theirs "
+                f"EXCEPT ALL SELECT {keys} FROM ours)"
+            ),
+            "wrong_figures": count(
+                f"SELECT count(*) FROM ours o JOIN theirs t ON {joined} "
+                "WHERE NOT o.suppressed AND ("
+                "o.n_tested <> t.n_tested"
+                " OR (o.n_proficient IS NOT NULL AND o.n_proficient <> t.n_proficient)"
+                " OR (o.pct_proficient IS NOT NULL AND o.pct_proficient <> t.pct_proficient))"
+            ),
+            "min_n_differs": count(
+                f"SELECT count(*) FROM ours o JOIN theirs t ON {joined} WHERE "
+                "(o.suppression_reason = 'min_n') <> (t.suppression_reason = 'min_n')"
+                " OR (t.suppression_reason = 'min_n' AND NOT o.suppressed)"
             ),
             "suppressed": count("SELECT count(*) FROM ours WHERE suppressed"),
             "complementary": count(
@@ -196,4 +195,6 @@ def agrees(result: dict) -> bool:
         result["rows_ours"] == result["rows_duckdb"]
         and result["only_ours"] == 0
         and result["only_duckdb"] == 0
+        and result["wrong_figures"] == 0
+        and result["min_n_differs"] == 0
     )

@@ -335,15 +335,12 @@ def _group_trend_part(rows: pd.DataFrame, subject: str, config) -> Section | Non
     ).sort_values(["school_year", "_t"], kind="stable")
     periods = rows["period"].drop_duplicates().tolist()
     view = rows.assign(
-        dimension_label=present.dimension_labels(rows["dimension"]),
-        group_label=present.group_labels(rows["dimension"], rows["group"]),
+        group_label=present.dimension_labels(rows["dimension"])
+        + ": "
+        + present.group_labels(rows["dimension"], rows["group"])
     ).sort_values(["_d"], kind="stable")
     wide = view.pivot_table(
-        index=["_d", "dimension_label", "group_label"],
-        columns="period",
-        values="display",
-        aggfunc="first",
-        sort=False,
+        index=["_d", "group_label"], columns="period", values="display", aggfunc="first", sort=False
     ).reindex(columns=periods)
     first = view.drop_duplicates(["dimension", "group"], keep="first")
     last = view.drop_duplicates(["dimension", "group"], keep="last")
@@ -356,9 +353,9 @@ def _group_trend_part(rows: pd.DataFrame, subject: str, config) -> Section | Non
     one_term = first["period"].to_numpy() == last["period"].to_numpy()
     change = change.where(change != "", SUPPRESSED_MARK).where(~one_term, "")
     table = wide.fillna("no test").reset_index().drop(columns="_d")
-    table = table.rename(columns={"dimension_label": "Dimension", "group_label": "Group"})
+    table = table.rename(columns={"group_label": "Group"})
     table.columns.name = None
-    table[f"Change, {periods[0]} to {periods[-1]} (points)"] = change.to_numpy()
+    table["Change (points)"] = change.to_numpy()
     n_groups = len(table)
     return Section(
         title=f"{subject}: student groups",
@@ -369,8 +366,9 @@ def _group_trend_part(rows: pd.DataFrame, subject: str, config) -> Section | Non
         table=table,
         caption=f"{subject}: percent proficient by student group and term, all grades",
         notes=(
-            "Change: the last term shown minus the first, in percentage points; a range where "
-            "either end is top- or bottom-coded, * where either end is hidden.",
+            f"Change: {periods[-1]} minus {periods[0]} (or the group's first and last terms "
+            "tested), in percentage points; a range where either end is top- or bottom-coded, * "
+            "where either end is hidden.",
         ),
         key=f"trend-groups-{subject}",
     )

@@ -525,7 +525,6 @@ def test_privacy_properties(district, min_n):
 def test_hash_paths_give_the_same_table(school, monkeypatch):
     """Very large key spaces are compacted by hashing instead of arrays: same answer."""
     import bltanalytics.metrics.codes as codes
-    import bltanalytics.metrics.suppression as suppression
 
     tests = pd.concat(
         [school[0], school[0].assign(term="Fall"), school[0].assign(school_id="0001")],
@@ -533,5 +532,5 @@ def test_hash_paths_give_the_same_table(school, monkeypatch):
     )
     expected = achievement(tests, school[1])
     monkeypatch.setattr(codes, "DENSE_LIMIT", 1)
-    monkeypatch.setattr(suppression, "_DENSE_LIMIT", 1)
+    monkeypatch.setattr(codes, "FAMILY_DENSE_LIMIT", 1)
     pd.testing.assert_frame_equal(achievement(tests, school[1]), expected)

@@ -59,3 +59,49 @@ def strings(labels: np.ndarray, codes: np.ndarray) -> pd.Series:
         pa.array(codes, mask=codes < 0, type=pa.int64())
     )
     return pd.Series(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+# Above this many possible families, family codes are compacted with a hash instead of an array.
+FAMILY_DENSE_LIMIT = 1 << 26
+
+
+def column_codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes 0..k-1 for a column (categoricals use their codes), and k. NA is a value."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        k = len(values.cat.categories)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, k, codes)
+            k += 1
+        return codes, k
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64), max(len(uniques), 1)
+
+
+def family_codes(table: pd.DataFrame, family: list[str]) -> np.ndarray:
+    """One integer per row naming its family, 0..F-1."""
+    combined = np.zeros(len(table), dtype=np.int64)
+    size = 1
+    for column in family:
+        codes, k = column_codes(table[column])
+        if size * k >= FAMILY_DENSE_LIMIT:
+            combined, uniques = pd.factorize(combined)
+            size = max(len(uniques), 1)
+        combined = combined * k + codes
+        size *= k
+    if size < FAMILY_DENSE_LIMIT and size <= 4 * len(table) + 1024:
+        return combined
+    return pd.factorize(combined)[0].astype(np.int64)
+
+
+def name_rank(names: pd.Series) -> np.ndarray:
+    """Rank of each group name in ascending order, for tie-breaking."""
+    if isinstance(names.dtype, pd.CategoricalDtype):
+        categories = names.cat.categories.astype(str)
+        rank_of_category = np.empty(len(categories), dtype=np.int64)
+        rank_of_category[np.argsort(categories.to_numpy(), kind="stable")] = np.arange(
+            len(categories)
+        )
+        codes = names.cat.codes.to_numpy()
+        return np.where(codes < 0, len(categories), rank_of_category[codes])
+    return pd.factorize(names.astype(str), sort=True)[0].astype(np.int64)

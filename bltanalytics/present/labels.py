@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from bltanalytics.errors import ConfigError
+from bltanalytics.metrics.achievement import DIMENSIONS
 
 #: The sections labels.yaml must have.
 SECTIONS = (
@@ -49,17 +50,7 @@ NOT_REPORTED = "Not reported"
 
 #: Codes that must have a label (the contract's dimensions, the rubric's statuses).
 REQUIRED = {
-    "dimensions": (
-        "all",
-        "sex",
-        "race_ethnicity",
-        "english_learner",
-        "special_education",
-        "economically_disadvantaged",
-        "homeless",
-        "migrant",
-        "foster_care",
-    ),
+    "dimensions": DIMENSIONS,
     "statuses": ("met", "approaching", "not_met", "insufficient_data", "no_data"),
     "suppression": ("min_n", "complementary"),
     "suppression_chart": ("min_n", "complementary"),

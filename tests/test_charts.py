@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from bltanalytics.present import charts
+from bltanalytics.present import charts, page_charts
 
 
 def _width(svg: str) -> float:
@@ -37,7 +37,9 @@ def groups() -> pd.DataFrame:
 
 
 def test_groups_by_dimension_keeps_group_order_and_marks_suppressed(groups):
-    spec = charts.groups_by_dimension(groups, title="ELA", description="ELA by group.").to_dict()
+    spec = page_charts.groups_by_dimension(
+        groups, title="ELA", description="ELA by group."
+    ).to_dict()
     assert spec["facet"]["row"]["field"] == "dimension_label"
     assert spec["facet"]["row"]["sort"] == ["All students", "Sex"]
     assert spec["resolve"]["scale"]["y"] == "independent"
@@ -53,8 +55,8 @@ def test_groups_by_dimension_keeps_group_order_and_marks_suppressed(groups):
 
 
 def test_groups_by_dimension_prints_on_a_portrait_page(groups):
-    svg = charts.to_svg(charts.groups_by_dimension(groups, title="ELA", description="d"))
-    assert _width(svg) <= charts.MAX_WIDTH
+    svg = charts.to_svg(page_charts.groups_by_dimension(groups, title="ELA", description="d"))
+    assert _width(svg) <= page_charts.MAX_WIDTH
 
 
 def test_school_subject_bars_panels_and_width():
@@ -66,11 +68,11 @@ def test_school_subject_bars_panels_and_width():
             "label": ["40%", "55%", HIDDEN, "≥95%", "20%", "≤5%"],
         }
     )
-    chart = charts.school_subject_bars(frame, title="Spring", description="desc")
+    chart = page_charts.school_subject_bars(frame, title="Spring", description="desc")
     spec = chart.to_dict()
     assert spec["facet"]["column"]["sort"] == ["ELA", "Math", "Science"]
     assert spec["description"] == "desc"
-    assert _width(charts.to_svg(chart)) <= charts.MAX_WIDTH
+    assert _width(charts.to_svg(chart)) <= page_charts.MAX_WIDTH
 
 
 def test_gap_bars_scale_leaves_room_for_labels_and_shows_no_positive_ticks():
@@ -82,14 +84,14 @@ def test_gap_bars_scale_leaves_room_for_labels_and_shows_no_positive_ticks():
             "label": ["-33 pts, English learners", "-5 pts, x", "-12 pts, y"],
         }
     )
-    chart = charts.gap_bars(frame, title="Gaps", description="d")
+    chart = page_charts.gap_bars(frame, title="Gaps", description="d")
     spec = chart.to_dict()
     bars = _layers(spec)[0]
     assert bars["encoding"]["x"]["scale"]["domain"] == [-40.0, 50.0]
     assert bars["encoding"]["x"]["axis"]["values"] == [-40, -30, -20, -10, 0]
     assert spec["facet"]["row"]["sort"] == ["ELA", "Math"]
-    assert _width(charts.to_svg(chart)) <= charts.MAX_WIDTH
-    single = charts.gap_bars(frame, title="Gaps", description="d", row=None).to_dict()
+    assert _width(charts.to_svg(chart)) <= page_charts.MAX_WIDTH
+    single = page_charts.gap_bars(frame, title="Gaps", description="d", row=None).to_dict()
     assert "facet" not in single and single["description"] == "d"
 
 
@@ -101,7 +103,7 @@ def test_status_grid_writes_every_status_as_a_word():
             "status": ["met", "insufficient_data", "approaching", "no_data"],
         }
     )
-    chart = charts.status_grid(card, title="Rubric")
+    chart = page_charts.status_grid(card, title="Rubric")
     spec = chart.to_dict()
     values = spec["datasets"][spec["data"]["name"]]
     assert [v["status_word"] for v in values] == ["met", "too few", "approaching", "no data"]
@@ -117,12 +119,15 @@ def test_status_grid_writes_every_status_as_a_word():
     eight = pd.concat(
         [card.assign(school_label=f"Riverside Elementary School ({k:04d})") for k in range(8)]
     ).assign(indicator_id=lambda f: f["indicator_id"].replace("C1.steps", "C2.coaching_support"))
-    assert _width(charts.to_svg(charts.status_grid(eight, title="Rubric"))) <= charts.MAX_WIDTH
+    assert (
+        _width(charts.to_svg(page_charts.status_grid(eight, title="Rubric")))
+        <= page_charts.MAX_WIDTH
+    )
 
 
 def test_count_bars_labels_and_description():
     frame = pd.DataFrame({"format": ["Workshop", "Coaching"], "n": [4, 0]})
-    spec = charts.count_bars(
+    spec = page_charts.count_bars(
         frame, category="format", value="n", title="Activities", x_title="Completed"
     ).to_dict()
     assert spec["description"] == "Activities. Workshop: 4; Coaching: 0."
@@ -138,7 +143,7 @@ def test_trend_panels_one_panel_per_subject_on_a_shared_time_axis():
             "label": ["30%", "", "45%", "≥95%"],
         }
     )
-    chart = charts.trend_panels(points, title="Trend", description="d")
+    chart = page_charts.trend_panels(points, title="Trend", description="d")
     spec = chart.to_dict()
     assert spec["facet"]["row"]["sort"] == ["ELA", "Science"]
     line = _layers(spec)[0]
@@ -147,7 +152,7 @@ def test_trend_panels_one_panel_per_subject_on_a_shared_time_axis():
         "2025-26 Fall",
         "2025-26 Spring",
     ]
-    assert _width(charts.to_svg(chart)) <= charts.MAX_WIDTH
+    assert _width(charts.to_svg(chart)) <= page_charts.MAX_WIDTH
 
 
 def test_share_bars_axis_title_defaults_to_staff():
@@ -161,5 +166,5 @@ def test_share_bars_axis_title_defaults_to_staff():
 
 
 def test_to_svg_takes_a_chart_or_its_spec(groups):
-    chart = charts.groups_by_dimension(groups, title="ELA", description="d")
+    chart = page_charts.groups_by_dimension(groups, title="ELA", description="d")
     assert charts.to_svg(chart.to_dict()) == charts.to_svg(chart)

@@ -27,7 +27,8 @@ from bltanalytics.metrics import (
 )
 from bltanalytics.metrics.cycles import CYCLE_COLUMNS, team_cycles
 from bltanalytics.metrics.learning import PARTICIPATION_COLUMNS, PD_FORMATS, PROGRESS_COLUMNS
-from bltanalytics.metrics.rubric import ROLLUP_COLUMNS, RUBRIC_COLUMNS, STATUSES, rollup
+from bltanalytics.metrics.rubric import ROLLUP_COLUMNS, RUBRIC_COLUMNS, rollup
+from bltanalytics.metrics.rubric_spec import STATUSES
 from bltanalytics.metrics.trends import TREND_COLUMNS, trends
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"

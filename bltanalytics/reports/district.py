@@ -21,6 +21,7 @@ from bltanalytics.present import (
     group_phrase,
     group_phrases,
     join_words,
+    page_charts,
     percent,
 )
 from bltanalytics.reports.section import Section, no_data
@@ -136,7 +137,7 @@ def district_scorecard(metrics: Metrics, school_year: str) -> Section:
                     f"too few and {counts.get('no_data', 0)} no data among these "
                     f"{len(chunk)} schools' {len(rows)} indicator scores."
                 ),
-                chart=charts.status_grid(
+                chart=page_charts.status_grid(
                     rows, title=f"{title}: {name.lower()}", column="school_label"
                 ),
                 table=table,
@@ -232,7 +233,7 @@ def district_achievement(metrics: Metrics, school_year: str) -> Section:
         )
         + "."
     )
-    chart = charts.school_subject_bars(frame, title=title, description=description)
+    chart = page_charts.school_subject_bars(frame, title=title, description=description)
     return Section(
         title=title,
         reading=reading,
@@ -300,7 +301,7 @@ def district_gaps(metrics: Metrics, school_year: str) -> Section:
     description = (
         f"{title}. " + "; ".join((frame["row_label"] + ": " + frame["label"]).tolist()) + "."
     )
-    chart = charts.gap_bars(frame, title=title, description=description)
+    chart = page_charts.gap_bars(frame, title=title, description=description)
     return Section(
         title=title,
         reading=reading,

@@ -21,6 +21,7 @@ from bltanalytics.present import (
     fixed,
     join_words,
     lower_first,
+    page_charts,
     percent,
     plural,
 )
@@ -56,7 +57,7 @@ def scorecard(metrics: Metrics, school_id: str, school_year: str) -> Section:
         "(too few responses, or no data)."
     )
     years = sorted(mine["school_year"].unique().tolist())
-    grid = charts.status_grid(
+    grid = page_charts.status_grid(
         mine.assign(indicator_id=present.indicator_labels(mine["indicator_id"])),
         title=f"Rubric status by indicator, {years[0]} to {years[-1]}"
         if len(years) > 1
@@ -287,7 +288,7 @@ def learning(metrics: Metrics, school_id: str, school_year: str) -> Section:
         if total
         else f"Instructional staff completed no professional-learning activities in {school_year}."
     )
-    chart = charts.count_bars(
+    chart = page_charts.count_bars(
         counts,
         category="format",
         value="n",

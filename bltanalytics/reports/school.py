@@ -31,6 +31,7 @@ from bltanalytics.present import (
     fixed,
     group_phrase,
     join_words,
+    page_charts,
     plural,
     say,
     signed,
@@ -204,7 +205,7 @@ def _achievement_part(rows: pd.DataFrame, subject: str, term: str, school_year: 
         + "; ".join((rows["dimension_label"] + ", " + rows["group_label"] + ": " + spoken).tolist())
         + f". All Students: {all_row['display']}."
     )
-    chart = charts.groups_by_dimension(
+    chart = page_charts.groups_by_dimension(
         rows,
         title=title,
         subtitle="All grades. Dashed line: All Students. Suppressed groups have no bar.",
@@ -262,7 +263,7 @@ def trend(metrics: Metrics, school_id: str, school_year: str) -> Section:
         + "; ".join((points["subject"] + " " + points["when"] + ": " + points["display"]).tolist())
         + "."
     )
-    chart = charts.trend_panels(
+    chart = page_charts.trend_panels(
         points[["period", "subject", "plot", "label"]], title=title, description=description
     )
     table = (

@@ -25,11 +25,11 @@
 import pandas as pd
 
 from bltanalytics import resources
-from bltanalytics.present import charts
-from bltanalytics.metrics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.config import Config
 from bltanalytics.load import load_district
 from bltanalytics.metrics import compute_metrics
+from bltanalytics.metrics.achievement import ALL_GRADES, ALL_STUDENTS
+from bltanalytics.present import page_charts
 
 # %%
 folder = resources.sample_district()  # or "path/to/district"
@@ -51,7 +51,7 @@ all_students = spring.assign(school_label=spring["school_id"].map(names))
 all_students.pivot_table(index="school_label", columns="subject", values="display", aggfunc="first")
 
 # %%
-charts.school_subject_bars(
+page_charts.school_subject_bars(
     all_students.assign(plot=all_students["pct_proficient"], label=all_students["display"]),
     title=f"All Students proficient, spring {year}",
     description="Percent proficient of each school in each subject.",

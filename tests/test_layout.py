@@ -34,8 +34,8 @@ DOWNSTREAM = {
     "sample",
 }
 
-#: rooms whose modules are held to :data:`MAX_LINES` (the lead widens this as rooms are regrouped)
-LINE_LIMITED_ROOMS = [LOAD]
+#: every module of the package is held to :data:`MAX_LINES`
+LINE_LIMITED_ROOMS = [PACKAGE]
 MAX_LINES = 600
 
 #: private names imported across modules outside the load room today, (importer, imported name);

@@ -12,6 +12,7 @@ or reads a student row.
 - :mod:`.rubric`: indicator values, goals and statuses in words.
 - :mod:`.order`: terms, grades, subjects and dimensions in reading order.
 - :mod:`.notes`: the notes under a section, written from the Config.
+- :mod:`.tables`: long figures as the wide tables a reader sees.
 - :mod:`.words`: numbers and lists in words.
 """
 
@@ -52,6 +53,7 @@ from bltanalytics.present.rubric import (
     short_value_text,
     value_text,
 )
+from bltanalytics.present.tables import wide
 from bltanalytics.present.words import (
     SUPPRESSED_MARK,
     article,
@@ -108,4 +110,5 @@ __all__ = [
     "status_words",
     "suppression_note",
     "value_text",
+    "wide",
 ]

@@ -113,20 +113,15 @@ def district_scorecard(metrics: Metrics, school_year: str) -> Section:
             if len(chunks) > 1
             else "All schools"
         )
-        table = (
-            rows.pivot_table(
-                index="indicator_id",
-                columns="school_label",
-                values="word",
-                aggfunc="first",
-                sort=False,
-            )
-            .reindex(columns=chunk)
-            .fillna("")
-            .reset_index()
-            .rename(columns={"indicator_id": "Indicator"})
+        table = present.wide(
+            rows,
+            row="indicator_id",
+            column="school_label",
+            value="word",
+            columns=chunk,
+            fill="",
+            row_header="Indicator",
         )
-        table.columns.name = None
         counts = rows["status"].value_counts()
         parts.append(
             Section(
@@ -197,16 +192,15 @@ def district_achievement(metrics: Metrics, school_year: str) -> Section:
         .astype("str"),
     )
     subjects = present.ordered(frame["subject"], "subject")
-    table = (
-        frame.pivot_table(
-            index="school_label", columns="subject", values="display", aggfunc="first", sort=False
-        )
-        .reindex(columns=subjects)
-        .fillna("no test")
-        .reset_index()
-        .rename(columns={"school_label": "School"})
+    table = present.wide(
+        frame,
+        row="school_label",
+        column="subject",
+        value="display",
+        columns=subjects,
+        fill="no test",
+        row_header="School",
     )
-    table.columns.name = None
     ranges = []
     for subject in subjects:
         pub = frame[(frame["subject"] == subject) & frame["plot"].notna()]

@@ -68,16 +68,15 @@ def scorecard(metrics: Metrics, school_id: str, school_year: str) -> Section:
         word=present.status_words(mine["status"]),
         indicator_id=present.indicator_labels(mine["indicator_id"]),
     )
-    grid_table = (
-        words.pivot_table(
-            index="indicator_id", columns="school_year", values="word", aggfunc="first", sort=False
-        )
-        .reindex(columns=years)
-        .fillna("")
-        .reset_index()
-        .rename(columns={"indicator_id": "Indicator"})
+    grid_table = present.wide(
+        words,
+        row="indicator_id",
+        column="school_year",
+        value="word",
+        columns=years,
+        fill="",
+        row_header="Indicator",
     )
-    grid_table.columns.name = None
     spec = load_rubric()
     texts = {i.id: i.text for i in spec.indicators}
     now = now.assign(

@@ -266,16 +266,15 @@ def trend(metrics: Metrics, school_id: str, school_year: str) -> Section:
     chart = page_charts.trend_panels(
         points[["period", "subject", "plot", "label"]], title=title, description=description
     )
-    table = (
-        points.pivot_table(
-            index="period", columns="subject", values="display", aggfunc="first", sort=False
-        )
-        .reindex(columns=present.ordered(points["subject"], "subject"))
-        .fillna("no test")
-        .reset_index()
-        .rename(columns={"period": "Term"})
+    table = present.wide(
+        points,
+        row="period",
+        column="subject",
+        value="display",
+        columns=present.ordered(points["subject"], "subject"),
+        fill="no test",
+        row_header="Term",
     )
-    table.columns.name = None
     changes = []
     for subject in present.ordered(published["subject"], "subject"):
         own = published[published["subject"] == subject]

@@ -17,7 +17,13 @@ or reads a student row.
 """
 
 from bltanalytics.present.codes import coded, difference, interval, is_coded, plot_values, signed
-from bltanalytics.present.groups import achievement_view, group_table, largest_gaps
+from bltanalytics.present.groups import (
+    NONE_SHOWN,
+    achievement_view,
+    group_table,
+    largest_gaps,
+    with_district,
+)
 from bltanalytics.present.labels import (
     LABELS,
     NOT_REPORTED,
@@ -30,6 +36,7 @@ from bltanalytics.present.labels import (
 from bltanalytics.present.notes import (
     coded_note,
     cycles_suppression_note,
+    district_note,
     gap_note,
     reason_notes,
     rubric_note,
@@ -69,6 +76,7 @@ __all__ = [
     "DIMENSION_ORDER",
     "GRADE_ORDER",
     "LABELS",
+    "NONE_SHOWN",
     "NOT_REPORTED",
     "SUBJECT_ORDER",
     "SUPPRESSED_MARK",
@@ -79,6 +87,7 @@ __all__ = [
     "coded",
     "coded_note",
     "cycles_suppression_note",
+    "district_note",
     "difference",
     "dimension_labels",
     "fixed",
@@ -111,4 +120,5 @@ __all__ = [
     "suppression_note",
     "value_text",
     "wide",
+    "with_district",
 ]

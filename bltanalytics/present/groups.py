@@ -31,6 +31,10 @@ from bltanalytics.present.labels import NOT_REPORTED, dimension_labels, group_la
 from bltanalytics.present.notes import reason_notes
 from bltanalytics.present.words import SUPPRESSED_MARK
 
+#: What the district column shows where no school publishes the group exactly.
+NONE_SHOWN = "none shown"
+#: What it shows where the only school publishing the group exactly is this one.
+THIS_SCHOOL_ONLY = "this school only"
 #: The columns that name one family of groups (all but the dimension and group).
 CELL = ["school_id", "school_year", "term", "subject", "grade"]
 
@@ -88,6 +92,66 @@ def largest_gaps(view: pd.DataFrame, n: int = 3) -> pd.DataFrame:
         ).to_numpy(dtype=bool)
     ]
     return below.sort_values("gap_rank", kind="stable").head(n).reset_index(drop=True)
+
+
+def with_district(view: pd.DataFrame, district: pd.DataFrame) -> pd.DataFrame:
+    """An :func:`achievement_view` with the district's figure for each group beside it.
+
+    ``district``: :func:`bltanalytics.metrics.comparison.district_achievement` rows (built
+    from published school figures only). Adds ``district_display``: the district's figure as
+    shown, with the count of schools it covers when some schools with the group are left out
+    (``"55% (3 of 4 schools)"``); ``"none shown"`` where no school publishes the group exactly,
+    ``"this school only"`` where the figure would be the school's own. ``district_gap_label``:
+    the group minus the district in whole points as shown (a range beside a coded figure),
+    ``*`` where the group is hidden, empty where there is no other school to compare with.
+
+    >>> from bltanalytics.config import Config
+    >>> rows = pd.DataFrame({"school_id": "A", "school_year": "2025-26", "term": "Spring",
+    ...     "subject": "ELA", "grade": "All", "dimension": ["all", "sex"],
+    ...     "group": ["All Students", "F"], "n_tested": pd.array([42, 20], "Int64"),
+    ...     "pct_proficient": [60.0, None], "suppressed": [False, False],
+    ...     "suppression_reason": [None, None], "display": ["60%", "≥95%"],
+    ...     "gap_pp": [0.0, None]})
+    >>> district = pd.DataFrame({"school_year": "2025-26", "term": "Spring", "subject": "ELA",
+    ...     "grade": "All", "dimension": ["all"], "group": ["All Students"], "n_schools": [3],
+    ...     "of_schools": [4], "n_tested": [400], "n_proficient": [220], "pct_proficient": [55.0],
+    ...     "display": ["55%"]})
+    >>> out = with_district(achievement_view(rows, Config()), district)
+    >>> out[["group_label", "display", "district_display"]]
+        group_label display      district_display
+    0  All Students     60%  55% (3 of 4 schools)
+    1        Female    ≥95%            none shown
+    >>> out["district_gap_label"].tolist()
+    ['+5', '']
+    """
+    keys = ["school_year", "term", "subject", "grade", "dimension", "group"]
+    d = district[[*keys, "n_schools", "of_schools", "pct_proficient", "display"]].rename(
+        columns={"pct_proficient": "district_pct", "display": "district_display"}
+    )
+    out = view.merge(d, on=keys, how="left")
+    n, of = out["n_schools"].fillna(0), out["of_schools"].fillna(0)
+    # the school's own exact figure is the whole district figure: nothing to compare with
+    alone = (n == 1) & ~out["suppressed"].astype(bool) & out["pct_proficient"].notna()
+    shown = out["district_display"].where(
+        n == of, out["district_display"] + " (" + plural_counts(n, of) + ")"
+    )
+    shown = shown.where(~alone, THIS_SCHOOL_ONLY).fillna(NONE_SHOWN)
+    label, _ = difference(
+        out["district_pct"], out["district_display"], out["pct_proficient"], out["display"]
+    )
+    label = label.where(~alone, "").where(~out["suppressed"].astype(bool), SUPPRESSED_MARK)
+    return out.drop(columns=["n_schools", "of_schools", "district_pct"]).assign(
+        district_display=shown.astype("str"), district_gap_label=label.astype("str")
+    )
+
+
+def plural_counts(n: pd.Series, of: pd.Series) -> pd.Series:
+    """``"3 of 4 schools"`` for each pair of counts.
+
+    >>> plural_counts(pd.Series([1.0, 3.0]), pd.Series([2.0, 4.0])).tolist()
+    ['1 of 2 schools', '3 of 4 schools']
+    """
+    return n.astype("int64").astype("str") + " of " + of.astype("int64").astype("str") + " schools"
 
 
 def group_table(view: pd.DataFrame) -> pd.DataFrame:

@@ -58,6 +58,11 @@ def gap_note(config: Config) -> str:
     return _fill(LABELS.notes["gap"], config)
 
 
+def district_note(config: Config) -> str:
+    """How the district figure beside a school's group is made, and what it leaves out."""
+    return _fill(LABELS.notes["district"], config)
+
+
 def rubric_note(config: Config) -> str:
     """How the rubric's statuses are decided."""
     return _fill(LABELS.notes["rubric"], config)

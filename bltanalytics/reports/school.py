@@ -20,6 +20,7 @@ import pandas as pd
 from bltanalytics import present
 from bltanalytics.metrics import Metrics
 from bltanalytics.metrics.achievement import ALL_GRADES, DIMENSIONS, NOT_REPORTED
+from bltanalytics.metrics.comparison import district_achievement
 from bltanalytics.metrics.suppression import display_labels
 from bltanalytics.present import (
     LABELS,
@@ -149,6 +150,8 @@ def achievement(metrics: Metrics, school_id: str, school_year: str) -> Section:
         )
     term = latest_term(mine)
     rows = present.achievement_view(mine[mine["term"] == term], metrics.config)
+    same_cell = (a["school_year"] == school_year) & (a["grade"] == ALL_GRADES) & (a["term"] == term)
+    rows = present.with_district(rows, district_achievement(a[same_cell], metrics.config))
     dim_rank = {d: i for i, d in enumerate(DIMENSIONS)}
     rows = rows.assign(_d=rows["dimension"].map(dim_rank).fillna(len(dim_rank))).sort_values(
         "_d", kind="stable"
@@ -159,11 +162,18 @@ def achievement(metrics: Metrics, school_id: str, school_year: str) -> Section:
     )
     all_rows = rows[rows["dimension"] == "all"].set_index("subject")["display"]
     shown = [f"{say(all_rows[s])} in {s}" for s in subjects]
+    district = rows[rows["dimension"] == "all"].set_index("subject")["district_display"]
+    beside = [f"{say(district[s])} in {s}" for s in subjects if district[s] != present.NONE_SHOWN]
     reading = (
         f"In {term} {school_year}, the share of all students at this school who were proficient "
-        f"was {join_words(shown)} (all grades together)."
+        f"was {join_words(shown)} (all grades together)"
+        + (f"; across the district it was {join_words(beside)}." if beside else ".")
     )
-    notes = [present.suppression_note(metrics.config), present.gap_note(metrics.config)]
+    notes = [
+        present.suppression_note(metrics.config),
+        present.gap_note(metrics.config),
+        present.district_note(metrics.config),
+    ]
     if present.coded(rows["display"])[0].notna().any():
         notes.append(present.coded_note(metrics.config))
     missing = [s for s in present.ordered(mine["subject"], "subject") if s not in subjects]
@@ -218,6 +228,8 @@ def _achievement_part(rows: pd.DataFrame, subject: str, term: str, school_year: 
             "Tested": rows["tested"].to_numpy(),
             "Proficient": rows["display"].to_numpy(),
             "Gap to All Students (points)": rows["gap_label"].to_numpy(),
+            "District": rows["district_display"].to_numpy(),
+            "School minus district (points)": rows["district_gap_label"].to_numpy(),
         }
     )
     return Section(
@@ -225,7 +237,9 @@ def _achievement_part(rows: pd.DataFrame, subject: str, term: str, school_year: 
         reading=reading,
         chart=chart,
         table=table,
-        caption=f"{title}: count tested, percent proficient and gap to All Students",
+        caption=(
+            f"{title}: count tested, percent proficient, gap to All Students, and the district"
+        ),
         key=f"achievement-{subject}",
         extra={"rows": rows},
     )

@@ -51,8 +51,8 @@ def district_achievement(achievement: pd.DataFrame, config: Config | None = None
     Returns :data:`COLUMNS`: ``n_schools`` (schools counted), ``of_schools`` (schools with
     students in the group, shown or not: a row's existence is published), ``n_tested``,
     ``n_proficient``, ``pct_proficient`` (0-100) and ``display`` (coded with ``config``'s top
-    and bottom codes, as a school's figure is). Groups no school publishes exactly are left out. Rows keep the
-    order of their first appearance in ``achievement``.
+    and bottom codes, as a school's figure is). Groups no school publishes exactly are left
+    out. Rows keep the order of their first appearance in ``achievement``.
     """
     config = config or Config()
     exact = achievement[

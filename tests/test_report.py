@@ -319,11 +319,32 @@ def test_achievement_suppressed_figures_never_appear_as_numbers(metrics):
     # Male: 17 tested, 29% (complementary); Non-binary: 3 tested, 33% (min_n)
     assert "29%" not in html and "33%" not in html
     male_row = re.search(r"<tr><th scope=\"row\">Sex</th><td>Male</td>(.*?)</tr>", html).group(1)
-    assert male_row == "<td>*</td><td>*</td><td>*</td>"
+    # tested, proficient, gap; the district (no other school shows it); school minus district
+    assert male_row == "<td>*</td><td>*</td><td>*</td><td>none shown</td><td>*</td>"
     assert "Sex, Male: hidden to protect a smaller group" in html  # the chart's text alternative
     # coded percentages are never shown exactly: 100% (econ No) nor 95% (Female)
     assert "100%" not in html and "95%" not in html.replace("≥95%", "")
     assert "≥95%" in html
+
+
+def test_achievement_beside_the_district_made_from_shown_figures_only(metrics):
+    section = reports.achievement(metrics, "0101", "2025-26")
+    ela = section.parts[0]
+    # All Students: (24 + 40) / (40 + 50) = 71.1%; English learner Yes: (3 + 10) / (12 + 20) =
+    # 40.6%; English learner No: 0102's is coded (≥95%), so only 0101's own figure is exact
+    assert _cells(ela, "District") == [
+        "71%",
+        "none shown",
+        "none shown",
+        "none shown",
+        "41%",
+        "this school only",
+        "this school only",
+        "none shown",
+    ]
+    assert _cells(ela, "School minus district (points)") == ["-11", "", "*", "*", "-16", "", "", ""]
+    assert "across the district it was 71% in ELA" in section.reading
+    assert any(n.startswith("District = the same group in every school") for n in section.notes)
 
 
 def test_achievement_bars_stop_at_the_codes(metrics):
@@ -339,7 +360,7 @@ def test_achievement_readings_name_the_figures(metrics):
     section = reports.achievement(metrics, "0101", "2025-26")
     assert section.reading == (
         "In Spring 2025-26, the share of all students at this school who were proficient was "
-        "60% in ELA and ≤5% in Math (all grades together)."
+        "60% in ELA and ≤5% in Math (all grades together); across the district it was 71% in ELA."
     )
     assert section.parts[0].reading == (
         "In ELA, 60% of the 40 students tested in Spring were proficient; the widest gap below "
@@ -523,11 +544,34 @@ def test_district_sections(metrics):
     assert learning.table["Participation rate"].tolist() == ["80%", "100%"]
     quality = reports.district_data_quality(metrics)
     assert quality.table["Rows not used"].tolist() == ["3", "2", "5"]
+    assert "<a href" not in quality.to_html()  # no pages given: nothing to link to
     assert quality.table["School"].tolist() == [
         "Oak <Elementary> (0101)",
         "Elm Middle (0102)",
         "(no school)",
     ]
+
+
+def test_district_range_ranks_a_coded_school_by_its_bound(metrics):
+    a = metrics.achievement.copy()
+    top = (a["school_id"] == "0102") & (a["dimension"] == "all") & (a["term"] == "Spring")
+    a.loc[top, ["display", "pct_proficient", "n_proficient"]] = ["≥95%", np.nan, pd.NA]
+    section = reports.district_achievement(replace(metrics, achievement=a), "2025-26")
+    assert "ELA from 60% (Oak <Elementary>) to ≥95% (Elm Middle)" in section.reading
+
+
+def test_district_tables_link_each_school_to_its_page(metrics):
+    pages = reports.school_pages(metrics, ["0102", "9999"])  # 9999: no such school
+    assert pages == {"Elm Middle (0102)": "school_0102.html"}
+    for part in (
+        reports.district_overview(metrics, "2025-26", pages),
+        reports.district_achievement(metrics, "2025-26", pages),
+        reports.district_learning(metrics, "2025-26", pages),
+        reports.district_data_quality(metrics, pages),
+    ):
+        html = part.to_html()
+        assert '<th scope="row"><a href="school_0102.html">Elm Middle (0102)</a></th>' in html
+        assert '<th scope="row">Oak &lt;Elementary&gt; (0101)</th>' in html  # escaped, unlinked
 
 
 def test_district_scorecard_splits_many_schools(metrics):

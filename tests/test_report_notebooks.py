@@ -114,7 +114,10 @@ def executed(sample, tmp_path_factory):
         school: (SCHOOL, {"school_id": school, "metrics_dir": str(export)})
         for school in dict.fromkeys(["0101", smallest])
     }
-    runs["district"] = (SUMMARY, {"metrics_dir": str(export)})
+    runs["district"] = (
+        SUMMARY,
+        {"metrics_dir": str(export), "school_reports": ["0101", smallest]},
+    )
     done = {}
     for key, (notebook, parameters) in runs.items():
         target = out / f"{key}.ipynb"
@@ -218,6 +221,14 @@ def test_district_summary_shows_every_school(sample, executed):
     for _, row in rows.iterrows():
         label = f"{row['school_name']} ({row['school_id']})"
         assert shown.loc[label, row["subject"]] == row["display"]
+    # each school with a page beside the summary links to it; the others are not links
+    overview = soup.find("table", attrs={"data-section": "district-overview"})
+    links = {a.get_text(): a["href"] for a in overview.find_all("a")}
+    names = metrics.schools.set_index("school_id")["school_name"]
+    assert links == {
+        f"{names[s]} ({s})": f"school_{s}.html"
+        for s in dict.fromkeys(["0101", executed["smallest"]])
+    }
     board = _table(soup, "district-rubric-1").set_index("Indicator")
     assert board.shape == (25, min(len(metrics.schools), district_sections.SCHOOLS_PER_GRID))
 

@@ -68,6 +68,17 @@ def test_warm_and_fresh_kernels_give_byte_identical_pages(rendered):
         assert (warm / name).read_bytes() == (fresh / name).read_bytes(), name
 
 
+def test_the_summary_links_every_school_to_its_page_and_every_link_resolves(rendered):
+    out = rendered["warm"]
+    summary = (out / "district_summary.html").read_text(encoding="utf-8")
+    links = set(re.findall(r'<a href="(school_[^"#]+\.html)">', summary))
+    pages = {p.name for p in out.glob("school_*.html")}
+    assert links == pages and len(pages) >= 6
+    for page in out.glob("*.html"):  # no page of the batch links to a file that is not there
+        for href in re.findall(r'href="([^"#:]+)"', page.read_text(encoding="utf-8")):
+            assert (out / href).exists(), (page.name, href)
+
+
 def test_every_chart_of_every_page_has_the_package_theme(rendered):
     """Theme: 18 px titles and legends below (altair's default: 13 px titles, legend right)."""
     for page in sorted(rendered["warm"].glob("*.html")):

@@ -55,9 +55,11 @@ def district_achievement(achievement: pd.DataFrame, config: Config | None = None
     out. Rows keep the order of their first appearance in ``achievement``.
     """
     config = config or Config()
+    coded = [f"≥{config.top_code:g}%", f"≤{config.bottom_code:g}%"]
     exact = achievement[
         ~achievement["suppressed"].astype(bool).to_numpy()
         & achievement["n_proficient"].notna().to_numpy()
+        & ~achievement["display"].isin(coded).to_numpy()
     ]
     if exact.empty:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in COLUMNS})

@@ -39,7 +39,7 @@ _NAMES = {
     "practice": ("learning", "scorecard", "walkthroughs"),
     "school": ("achievement", "data_quality", "overview", "team_cycles", "trend"),
     "section": ("Section",),
-    "source": ("SAMPLE_DIR", "load", "resolve_year", "sample_dir"),
+    "source": ("SAMPLE_DIR", "load", "resolve_year", "sample_dir", "school_pages"),
 }
 _MODULE_OF = {name: module for module, names in _NAMES.items() for name in names}
 

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -32,6 +34,9 @@ from bltanalytics.reports.source import (
 
 NO_SCHOOL = "(no school)"
 
+# ``pages``: school label -> link to the school's report page
+# (:func:`bltanalytics.reports.source.school_pages`); each school's row links there.
+
 #: Schools per status chart in the district summary, so a chart fits a portrait page.
 SCHOOLS_PER_GRID = 8
 
@@ -39,7 +44,9 @@ SCHOOLS_PER_GRID = 8
 # --------------------------------------------------------------------------- district sections
 
 
-def district_overview(metrics: Metrics, school_year: str) -> Section:
+def district_overview(
+    metrics: Metrics, school_year: str, pages: Mapping[str, str] | None = None
+) -> Section:
     """Every school side by side: level, students and rubric indicators met."""
     labels = school_labels(metrics)
     enrolled = (
@@ -75,6 +82,7 @@ def district_overview(metrics: Metrics, school_year: str) -> Section:
         )
     reading += "."
     return Section(
+        links=dict(pages or {}),
         title=f"Schools at a glance, {school_year}",
         reading=reading,
         table=table,
@@ -161,7 +169,9 @@ def _district_latest(metrics: Metrics, school_year: str) -> tuple[pd.DataFrame, 
     return rows[rows["term"] == term], term
 
 
-def district_achievement(metrics: Metrics, school_year: str) -> Section:
+def district_achievement(
+    metrics: Metrics, school_year: str, pages: Mapping[str, str] | None = None
+) -> Section:
     """All Students percent proficient by school and subject, latest term of the year."""
     title = f"All Students percent proficient by school, {school_year}"
     rows, term = _district_latest(metrics, school_year)
@@ -205,8 +215,9 @@ def district_achievement(metrics: Metrics, school_year: str) -> Section:
     for subject in subjects:
         pub = frame[(frame["subject"] == subject) & frame["plot"].notna()]
         if len(pub) > 1:
-            low = pub.loc[pub["pct_proficient"].idxmin()]
-            high = pub.loc[pub["pct_proficient"].idxmax()]
+            # ranked by what is shown: a coded figure by its bound (contract section 2)
+            low = pub.loc[pub["plot"].idxmin()]
+            high = pub.loc[pub["plot"].idxmax()]
             ranges.append(
                 f"{subject} from {low['display']} ({low['name']}) "
                 f"to {high['display']} ({high['name']})"
@@ -229,6 +240,7 @@ def district_achievement(metrics: Metrics, school_year: str) -> Section:
     )
     chart = page_charts.school_subject_bars(frame, title=title, description=description)
     return Section(
+        links=dict(pages or {}),
         title=title,
         reading=reading,
         chart=chart,
@@ -243,7 +255,9 @@ def district_achievement(metrics: Metrics, school_year: str) -> Section:
     )
 
 
-def district_gaps(metrics: Metrics, school_year: str) -> Section:
+def district_gaps(
+    metrics: Metrics, school_year: str, pages: Mapping[str, str] | None = None
+) -> Section:
     """For each school and subject, the published group furthest below All Students."""
     title = f"Largest gap below All Students, by school and subject, {school_year}"
     rows, term = _district_latest(metrics, school_year)
@@ -297,6 +311,7 @@ def district_gaps(metrics: Metrics, school_year: str) -> Section:
     )
     chart = page_charts.gap_bars(frame, title=title, description=description)
     return Section(
+        links=dict(pages or {}),
         title=title,
         reading=reading,
         chart=chart,
@@ -309,7 +324,9 @@ def district_gaps(metrics: Metrics, school_year: str) -> Section:
     )
 
 
-def district_learning(metrics: Metrics, school_year: str) -> Section:
+def district_learning(
+    metrics: Metrics, school_year: str, pages: Mapping[str, str] | None = None
+) -> Section:
     """Professional-learning participation of instructional staff, by school."""
     title = f"Professional-learning participation by school, {school_year}"
     if metrics.pd.empty or metrics.pd["n_participating"].isna().all():
@@ -351,10 +368,17 @@ def district_learning(metrics: Metrics, school_year: str) -> Section:
         "completed at least one activity; school rates range from "
         f"{low_high.iloc[0]} to {low_high.iloc[1]}."
     )
-    return Section(title=title, reading=reading, chart=chart, table=table, key="district-learning")
+    return Section(
+        links=dict(pages or {}),
+        title=title,
+        reading=reading,
+        chart=chart,
+        table=table,
+        key="district-learning",
+    )
 
 
-def district_data_quality(metrics: Metrics) -> Section:
+def district_data_quality(metrics: Metrics, pages: Mapping[str, str] | None = None) -> Section:
     """Rows set aside or repaired, per school (all years)."""
     q = metrics.data_quality
     title = "Data-quality notes by school"
@@ -397,4 +421,10 @@ def district_data_quality(metrics: Metrics) -> Section:
         f"{int(counts['value_blanked'].sum()):,} values were blanked across the district; each "
         "school report lists its own by table and reason."
     )
-    return Section(title=title, reading=reading, table=table, key="district-quality")
+    return Section(
+        title=title,
+        reading=reading,
+        table=table,
+        key="district-quality",
+        links=dict(pages or {}),
+    )

@@ -23,6 +23,7 @@ from bltanalytics.load import load_district, school_year_text
 from bltanalytics.metrics import compute_metrics, write_metrics
 from bltanalytics.metrics.audit import audit, require_protected
 from bltanalytics.reports.jobs import REPORT_KEY, ReportJob, RunSummary
+from bltanalytics.reports.source import school_key
 
 NOTEBOOKS = resources.notebooks_dir() / "reports"
 SCHOOL_NOTEBOOK = NOTEBOOKS / "school_report.ipynb"
@@ -59,7 +60,7 @@ def _school_year(year: str, known: list[str]) -> str:
 
 def _check_report_ids(district, school_ids: list[str]) -> None:
     """Every school reported on must give a report file name (``school_<id>``)."""
-    bad = [s for s in school_ids if not REPORT_KEY.fullmatch(f"school_{s}")]
+    bad = [s for s in school_ids if not REPORT_KEY.fullmatch(school_key(s))]
     if not bad:
         return
     schools = district.tables["schools"]
@@ -121,7 +122,7 @@ def plan_reports(
     }
     jobs = [
         ReportJob(
-            key=f"school_{school_id}",
+            key=school_key(school_id),
             notebook=SCHOOL_NOTEBOOK,
             parameters={"school_id": str(school_id), **shared},
             inputs=inputs,
@@ -133,7 +134,7 @@ def plan_reports(
         ReportJob(
             key=SUMMARY_KEY,
             notebook=SUMMARY_NOTEBOOK,
-            parameters=shared,
+            parameters={**shared, "school_reports": [str(s) for s in selected]},
             inputs=inputs,
             title="District summary: all schools side by side",
         )

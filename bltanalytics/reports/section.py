@@ -13,6 +13,7 @@ import functools
 import hashlib
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import altair as alt
@@ -30,7 +31,8 @@ class Section:
     ``reading`` is one sentence in plain words; ``chart`` an altair chart or ``None``;
     ``table`` a frame of strings, exactly what the reader sees (its first column names the
     rows); ``caption`` the table's caption (default: the title); ``parts`` sub-sections shown
-    after it under ``<h3>`` headings.
+    after it under ``<h3>`` headings; ``links`` maps a row name of the table's first column to
+    the page it links to (the district summary links each school to its report).
 
     >>> s = Section("Example", "Two groups are shown.",
     ...             table=pd.DataFrame({"Group": ["A", "B"], "Proficient": ["40%", "*"]}))
@@ -48,6 +50,7 @@ class Section:
     caption: str = ""
     key: str = ""
     extra: dict = field(default_factory=dict, compare=False, repr=False)
+    links: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def description(self) -> str:
@@ -72,7 +75,7 @@ class Section:
         if self.chart is not None:
             out.append(_figure(self.spec))
         if self.table is not None and len(self.table.columns):
-            out.append(_table_html(self.table, self.caption or self.title, self.key))
+            out.append(_table_html(self.table, self.caption or self.title, self.key, self.links))
         if self.notes:
             items = "".join(f"<li>{_escape(n)}</li>" for n in self.notes)
             out.append(f'<ul class="blt-notes">{items}</ul>')
@@ -124,11 +127,20 @@ def _key_attr(key: str) -> str:
     return f' data-section="{_escape(key)}"' if key else ""
 
 
-def _table_html(table: pd.DataFrame, caption: str, key: str = "") -> str:
-    """An accessible table: caption, column headers with scope, first column as row headers."""
+def _table_html(
+    table: pd.DataFrame, caption: str, key: str = "", links: Mapping[str, str] | None = None
+) -> str:
+    """An accessible table: caption, column headers with scope, first column as row headers
+    (linked to the page ``links`` gives for a row name)."""
     head = "".join(f'<th scope="col">{_escape(c)}</th>' for c in table.columns)
     if len(table):
         columns = [_escape_series(table[c]) for c in table.columns]
+        if links:
+            names = table[table.columns[0]].astype("str")
+            href = names.map(lambda name: links.get(name, "")).fillna("").map(html.escape)
+            columns[0] = columns[0].where(
+                href == "", '<a href="' + href + '">' + columns[0] + "</a>"
+            )
         rows = '<tr><th scope="row">' + columns[0] + "</th>"
         for column in columns[1:]:
             rows = rows + "<td>" + column + "</td>"

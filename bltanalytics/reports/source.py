@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -189,6 +190,31 @@ def school_labels(metrics: Metrics) -> pd.DataFrame:
             "name": name,
         }
     )
+
+
+def school_key(school_id: str) -> str:
+    """The name (without ``.html``) of a school's report page in a batch's folder.
+
+    >>> school_key("0101")
+    'school_0101'
+    """
+    return f"school_{school_id}"
+
+
+def school_pages(metrics: Metrics, school_ids) -> dict[str, str]:
+    """School label -> the relative link to its report page, for the schools in ``school_ids``
+    (those whose pages sit beside the district summary; unknown ids are left out).
+
+    >>> school_pages(load(), ["0101"])
+    {'Maple Elementary School (0101)': 'school_0101.html'}
+    """
+    wanted = {str(s) for s in school_ids}
+    labels = school_labels(metrics)
+    labels = labels[labels["school_id"].isin(wanted)]
+    return {
+        label: quote(f"{school_key(sid)}.html")
+        for label, sid in zip(labels["school_label"], labels["school_id"], strict=True)
+    }
 
 
 def latest_term(frame: pd.DataFrame) -> str:

@@ -34,16 +34,18 @@ school_year: str = ""  # empty: the latest year with data
 data_dir: str = ""  # district folder; empty: the bundled sample district
 metrics_dir: str = ""  # metrics export to read instead of recomputing (the batch runner passes one)
 min_n: int = 10  # smallest student group whose figures are shown (used when computing)
+school_reports: list = []  # schools whose report pages sit beside this one (linked from it)
 
 # %%
 metrics = reports.load(data_dir, metrics_dir, min_n)
 year = reports.resolve_year(metrics, "", school_year)
+pages = reports.school_pages(metrics, school_reports)  # school -> its report page
 
 # %% [markdown]
 # ## Schools at a glance
 
 # %%
-reports.district_overview(metrics, year)
+reports.district_overview(metrics, year, pages)
 
 # %% [markdown]
 # ## Rubric status by school
@@ -55,22 +57,22 @@ reports.district_scorecard(metrics, year)
 # ## Achievement by school
 
 # %%
-reports.district_achievement(metrics, year)
+reports.district_achievement(metrics, year, pages)
 
 # %% [markdown]
 # ## Largest gaps by school
 
 # %%
-reports.district_gaps(metrics, year)
+reports.district_gaps(metrics, year, pages)
 
 # %% [markdown]
 # ## Professional-learning participation by school
 
 # %%
-reports.district_learning(metrics, year)
+reports.district_learning(metrics, year, pages)
 
 # %% [markdown]
 # ## Data-quality notes by school
 
 # %%
-reports.district_data_quality(metrics)
+reports.district_data_quality(metrics, pages)

@@ -24,7 +24,13 @@ against come from :mod:`~bltanalytics.load.indicators`).
 """
 
 from bltanalytics.load.cleaning import CODED_COLUMNS, ColumnCodes
-from bltanalytics.load.contract import DEMOGRAPHIC_FLAGS, SURVEY_ITEMS, TABLES
+from bltanalytics.load.contract import (
+    DEMOGRAPHIC_FLAGS,
+    DEMOGRAPHICS,
+    DIMENSIONS,
+    SURVEY_ITEMS,
+    TABLES,
+)
 from bltanalytics.load.district import District, load_district
 from bltanalytics.load.indicators import rated_indicator_ids
 from bltanalytics.load.mapping import Mapping
@@ -40,6 +46,8 @@ __all__ = [
     "shape_failures",
     "CODED_COLUMNS",
     "DEMOGRAPHIC_FLAGS",
+    "DEMOGRAPHICS",
+    "DIMENSIONS",
     "NOT_REPORTED",
     "QUARANTINE_COLUMNS",
     "SURVEY_ITEMS",

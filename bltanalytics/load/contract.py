@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bltanalytics.load.vocabulary import dimensions
+
 
 @dataclass(frozen=True)
 class Column:
@@ -57,14 +59,12 @@ def _c(name, kind, required=False, **kw) -> Column:
     return Column(name, kind, required, **kw)
 
 
-DEMOGRAPHIC_FLAGS = (
-    "english_learner",
-    "special_education",
-    "economically_disadvantaged",
-    "homeless",
-    "migrant",
-    "foster_care",
-)
+#: the demographic dimensions (data/vocabulary.yaml ``dimensions``): name -> kind
+DEMOGRAPHICS: dict[str, str] = dimensions()
+#: the dimensions that are Y/N columns of ``students``
+DEMOGRAPHIC_FLAGS: tuple[str, ...] = tuple(d for d, k in DEMOGRAPHICS.items() if k == "flag")
+#: every dimension of contract section 2, All Students (``all``) first, in display order
+DIMENSIONS: tuple[str, ...] = ("all", *DEMOGRAPHICS)
 SURVEY_ITEMS = (
     "UNDERSTANDS_PROCESS",
     "USES_PROCESS",
@@ -97,9 +97,12 @@ TABLES: dict[str, TableSpec] = {
                 _c("school_id", "id", True),
                 _c("school_year", "school_year", True),
                 _c("grade", "grade", True),
-                _c("sex", "demographic", vocabulary="sex"),
-                _c("race_ethnicity", "demographic", vocabulary="race_ethnicity"),
-                *(_c(f, "demographic_flag") for f in DEMOGRAPHIC_FLAGS),
+                *(
+                    _c(d, "demographic_flag")
+                    if kind == "flag"
+                    else _c(d, "demographic", vocabulary=d)
+                    for d, kind in DEMOGRAPHICS.items()
+                ),
                 _c("first_name", "text"),
                 _c("last_name", "text"),
                 _c("birth_date", "date"),

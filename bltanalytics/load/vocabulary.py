@@ -68,6 +68,33 @@ def lookup(vocabulary: str) -> dict[str, str]:
     return table
 
 
+#: the kinds of dimension ``data/vocabulary.yaml`` can declare
+DIMENSION_KINDS = ("vocabulary", "flag")
+
+
+@cache
+def dimensions() -> dict[str, str]:
+    """The demographic dimensions of ``data/vocabulary.yaml``, in display order: name -> kind
+    (``vocabulary``: groups are that vocabulary's canonical values; ``flag``: Yes and No).
+
+    >>> list(dimensions().items())[:3]
+    [('sex', 'vocabulary'), ('race_ethnicity', 'vocabulary'), ('english_learner', 'flag')]
+    """
+    declared = dict(_raw().get("dimensions") or {})
+    for name, kind in declared.items():
+        if kind not in DIMENSION_KINDS:
+            raise ValueError(
+                f"data/vocabulary.yaml: dimension {name!r} has kind {kind!r}; "
+                f"use one of {', '.join(DIMENSION_KINDS)}"
+            )
+        if kind == "vocabulary" and name not in _raw()["vocabularies"]:
+            raise ValueError(
+                f"data/vocabulary.yaml: dimension {name!r} takes its groups from a vocabulary "
+                f"of the same name, and there is none: add `{name}:` under vocabularies"
+            )
+    return declared
+
+
 def canonical(vocabulary: str, value: str):
     """The canonical value for ``value`` in ``vocabulary``, or None when it is not recognised."""
     return lookup(vocabulary).get(match_key(value))

@@ -41,56 +41,34 @@ import pyarrow.compute as pc
 
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.load import NOT_REPORTED, ColumnCodes, canonical_values
+from bltanalytics.load import (
+    DEMOGRAPHICS,
+    DIMENSIONS,
+    NOT_REPORTED,
+    ColumnCodes,
+    canonical_values,
+)
 from bltanalytics.metrics.codes import compact, encode, strings
+from bltanalytics.metrics.shapes import Achievement, columns
 from bltanalytics.metrics.suppression import FAMILY, suppress
 
-#: Dimensions of the data contract (section 2), in contract order.
-DIMENSIONS: tuple[str, ...] = (
-    "all",
-    "sex",
-    "race_ethnicity",
-    "english_learner",
-    "special_education",
-    "economically_disadvantaged",
-    "homeless",
-    "migrant",
-    "foster_care",
-)
-
-#: Columns of ``achievement.csv`` (contract section 4), in order.
-ACHIEVEMENT_COLUMNS: list[str] = [
-    "school_id",
-    "school_year",
-    "term",
-    "subject",
-    "grade",
-    "dimension",
-    "group",
-    "n_tested",
-    "n_proficient",
-    "pct_proficient",
-    "suppressed",
-    "suppression_reason",
-    "display",
-    "gap_pp",
-]
+#: Columns of ``achievement.csv`` (contract section 4), in order: from its shape.
+ACHIEVEMENT_COLUMNS: list[str] = columns(Achievement)
 
 ALL_STUDENTS = "All Students"
 ALL_GRADES = "All"
 
 _FLAG_GROUPS = ("Yes", "No", NOT_REPORTED)
 
-#: Groups of each dimension in display order. A value outside these (the cleaning layer should
-#: never let one through) is kept as its own group, after the known ones, before Not reported.
+#: Groups of each dimension in display order (``data/vocabulary.yaml`` declares the dimensions).
+#: A value outside these (the cleaning layer should never let one through) is kept as its own
+#: group, after the known ones, before Not reported.
 GROUPS: dict[str, tuple[str, ...]] = {
     "all": (ALL_STUDENTS,),
-    "sex": ("F", "M", "X", NOT_REPORTED),
-    "race_ethnicity": (
-        *canonical_values("race_ethnicity"),
-        NOT_REPORTED,
-    ),
-    **{d: _FLAG_GROUPS for d in DIMENSIONS[3:]},
+    **{
+        d: _FLAG_GROUPS if kind == "flag" else (*canonical_values(d), NOT_REPORTED)
+        for d, kind in DEMOGRAPHICS.items()
+    },
 }
 
 TERM_ORDER: tuple[str, ...] = ("Fall", "Winter", "Spring")

@@ -34,26 +34,11 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics.config import Config
+from bltanalytics.metrics.shapes import Cycles, columns
 from bltanalytics.metrics.suppression import suppress
 
-CYCLE_COLUMNS = [
-    "cycle_id",
-    "team_id",
-    "school_id",
-    "school_year",
-    "subject",
-    "focus",
-    "strategy",
-    "n_matched",
-    "n_missing_post",
-    "pre_pct_proficient",
-    "post_pct_proficient",
-    "change_pp",
-    "pct_improved",
-    "target_pct",
-    "target_met",
-    "suppressed",
-]
+#: Columns of ``cycles.csv``, in order: from its shape (:mod:`bltanalytics.metrics.shapes`).
+CYCLE_COLUMNS: list[str] = columns(Cycles)
 COUNT_COLUMNS = ["n_matched", "n_missing_post"]
 PERCENT_COLUMNS = ["pre_pct_proficient", "post_pct_proficient", "change_pp", "pct_improved"]
 TOLERANCE = 1e-9

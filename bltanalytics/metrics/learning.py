@@ -37,18 +37,8 @@ import numpy as np
 import pandas as pd
 
 from bltanalytics.config import Config
+from bltanalytics.metrics.shapes import PD_FORMATS, BlendedCycle, ProfessionalLearning, columns
 from bltanalytics.metrics.suppression import suppress
-
-PD_FORMATS: tuple[str, ...] = (
-    "online_course",
-    "micro_pd",
-    "workshop",
-    "support_meeting",
-    "coaching",
-    "plc",
-    "observation_feedback",
-)
-"""The contract's professional-learning formats; pd_participation has ``n_<format>`` for each."""
 
 BLENDED_STEPS: int = 10
 """Steps of the blended learning cycle (``pd_activities.cycle_step`` 1-10)."""
@@ -61,27 +51,10 @@ FORMAT_STAGES: tuple[str, ...] = ("workshop", "micro_pd", "support_meeting")
 
 KEYS = ["school_id", "school_year"]
 
-PARTICIPATION_COLUMNS = [
-    "school_id",
-    "school_year",
-    "n_instructional_staff",
-    "n_participating",
-    "participation_rate",
-    "hours_per_staff",
-    *(f"n_{f}" for f in PD_FORMATS),
-    "suppressed",
-]
-PROGRESS_COLUMNS = [
-    "school_id",
-    "school_year",
-    "progression",
-    "step",
-    "step_order",
-    "n_instructional_staff",
-    "n_reached",
-    "share_reached",
-    "suppressed",
-]
+#: Columns of ``pd.csv``, in order: from its shape (:mod:`bltanalytics.metrics.shapes`).
+PARTICIPATION_COLUMNS: list[str] = columns(ProfessionalLearning)
+#: Columns of ``blended_cycle.csv`` and ``distributed_pd.csv``: from the shape.
+PROGRESS_COLUMNS: list[str] = columns(BlendedCycle)
 
 
 def small_staff(n_instructional_staff: pd.Series, config: Config | None = None) -> np.ndarray:

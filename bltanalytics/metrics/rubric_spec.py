@@ -24,34 +24,14 @@ import pandas as pd
 import yaml
 
 from bltanalytics.errors import ConfigError
-
-Tables = Mapping[str, pd.DataFrame | None]
+from bltanalytics.metrics.shapes import Rubric, RubricSummary, columns
 
 Tables = Mapping[str, pd.DataFrame | None]
 KEYS = ["school_id", "school_year"]
-RUBRIC_COLUMNS = [
-    "school_id",
-    "school_year",
-    "characteristic",
-    "indicator_id",
-    "kind",
-    "numerator",
-    "denominator",
-    "value",
-    "threshold",
-    "status",
-]
-ROLLUP_COLUMNS = [
-    "school_id",
-    "school_year",
-    "characteristic",
-    "n_met",
-    "n_approaching",
-    "n_not_met",
-    "n_with_data",
-    "n_indicators",
-]
-STATUSES = ("met", "approaching", "not_met", "insufficient_data", "no_data")
+#: Columns of ``rubric.csv``, in order: from its shape (:mod:`bltanalytics.metrics.shapes`).
+RUBRIC_COLUMNS: list[str] = columns(Rubric)
+#: Columns of ``rubric_summary.csv``, in order: from its shape.
+ROLLUP_COLUMNS: list[str] = columns(RubricSummary)
 SCORED_STATUSES = ("met", "approaching", "not_met")
 """Statuses of an indicator "with data": one that could be judged against its threshold."""
 WINDOW_ORDER = {"Fall": 1, "Winter": 2, "Spring": 3}

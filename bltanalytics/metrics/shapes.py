@@ -35,7 +35,7 @@ import pandera.pandas as pa
 
 from bltanalytics.errors import BUG_NOTICE, ExportError, Failure, PackageBug
 from bltanalytics.load import (
-    DEMOGRAPHIC_FLAGS,
+    DIMENSIONS,
     GRADES,
     SCHOOL_YEAR_PATTERN,
     canonical_values,
@@ -44,8 +44,6 @@ from bltanalytics.load import (
 
 # --------------------------------------------------------------------------- output vocabularies
 
-#: the contract's dimensions (section 2), in contract order
-DIMENSIONS: tuple[str, ...] = ("all", "sex", "race_ethnicity", *DEMOGRAPHIC_FLAGS)
 #: ``grade`` of an achievement row: each grade, and ``All`` for all grades together
 ACHIEVEMENT_GRADES: tuple[str, ...] = (*GRADES, "All")
 TERMS: tuple[str, ...] = tuple(canonical_values("term"))

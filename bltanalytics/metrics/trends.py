@@ -33,26 +33,11 @@ from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.metrics.achievement import TERM_ORDER
 from bltanalytics.metrics.codes import compact, encode, strings
+from bltanalytics.metrics.shapes import Trends, columns
 from bltanalytics.metrics.suppression import display_labels
 
-#: Columns of the trends table, in order.
-TREND_COLUMNS: list[str] = [
-    "school_id",
-    "subject",
-    "grade",
-    "dimension",
-    "group",
-    "comparison",
-    "from_year",
-    "from_term",
-    "to_year",
-    "to_term",
-    "from_pct",
-    "to_pct",
-    "change_pp",
-    "from_display",
-    "to_display",
-]
+#: Columns of ``trends.csv``, in order: from its shape (:mod:`bltanalytics.metrics.shapes`).
+TREND_COLUMNS: list[str] = columns(Trends)
 
 #: ``comparison`` values, in output order.
 COMPARISONS: tuple[str, ...] = ("fall_to_spring", "year_over_year")

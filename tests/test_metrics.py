@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -102,3 +104,24 @@ def test_bad_config_file_is_a_clear_error(tmp_path):
         app, ["metrics", str(SAMPLE), "--out", str(tmp_path / "o"), "--config", str(cfg)]
     )
     assert result.exit_code == 2 and "unknown setting(s) minimum" in result.output
+
+
+GOLDEN_EXPORT = Path(__file__).parent / "golden" / "sample_export.sha256"
+
+
+def test_golden_the_sample_export_is_byte_for_byte_as_recorded(export):
+    """Every CSV of the sample's export has the recorded SHA-256: a refactor changes no figure
+    unnoticed. After a change made on purpose, `BLT_UPDATE_GOLDEN=1` rewrites the record (the
+    page texts in tests/golden/ show what a reader sees of the change)."""
+    digests = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(export.glob("*.csv"))
+    }
+    if os.environ.get("BLT_UPDATE_GOLDEN"):
+        GOLDEN_EXPORT.write_text("".join(f"{d}  {n}\n" for n, d in digests.items()), "utf-8")
+    recorded = dict(
+        reversed(line.split("  ")) for line in GOLDEN_EXPORT.read_text("utf-8").splitlines()
+    )
+    changed = sorted(
+        n for n in digests.keys() | recorded.keys() if digests.get(n) != recorded.get(n)
+    )
+    assert changed == [], "changed files (BLT_UPDATE_GOLDEN=1 if on purpose)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from pagetext import page_text
 from typer.testing import CliRunner
 
 from bltanalytics.cli import app
@@ -66,6 +68,29 @@ def test_warm_and_fresh_kernels_give_byte_identical_pages(rendered):
     # the runner's own fix makes them identical without any normalising
     for name in pages:
         assert (warm / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def test_golden_every_sample_page_reads_as_recorded(rendered):
+    """Every reading, table cell, note and chart description of the sample's pages is what
+    tests/golden/ records: a refactor changes no figure or word unnoticed. After a change made
+    on purpose, `BLT_UPDATE_GOLDEN=1` rewrites the record (see tests/pagetext.py) and
+    `git diff tests/golden` shows the before and after."""
+    pages = sorted(rendered["warm"].glob("*.html"))
+    pages = [p for p in pages if p.name != "index.html"]
+    texts = {p.stem: page_text(p.read_text(encoding="utf-8")) for p in pages}
+    if os.environ.get("BLT_UPDATE_GOLDEN"):
+        GOLDEN.mkdir(exist_ok=True)
+        for old in GOLDEN.glob("*.txt"):
+            old.unlink()
+        for name, text in texts.items():
+            (GOLDEN / f"{name}.txt").write_text(text, encoding="utf-8")
+    recorded = {p.stem: p.read_text(encoding="utf-8") for p in GOLDEN.glob("*.txt")}
+    assert sorted(texts) == sorted(recorded)
+    for name, text in texts.items():
+        assert text == recorded[name], f"{name}: run with BLT_UPDATE_GOLDEN=1 if on purpose"
 
 
 def test_the_summary_links_every_school_to_its_page_and_every_link_resolves(rendered):

@@ -560,6 +560,20 @@ def test_district_range_ranks_a_coded_school_by_its_bound(metrics):
     assert "ELA from 60% (Oak <Elementary>) to ≥95% (Elm Middle)" in section.reading
 
 
+def test_district_learning_hides_a_small_staff_and_leaves_it_out_of_the_total(metrics):
+    p = metrics.pd.copy()
+    small = (p["school_id"] == "0102") & (p["school_year"] == "2025-26")
+    p["n_instructional_staff"] = p["n_instructional_staff"].where(~small, 3)
+    p.loc[small, ["n_participating", "participation_rate", "hours_per_staff"]] = np.nan
+    p["suppressed"] = small
+    section = reports.district_learning(replace(metrics, pd=p), "2025-26")
+    hidden = section.table.set_index("School").loc["Elm Middle (0102)"]
+    assert hidden.tolist() == ["3", "*", "*", "*"]
+    assert section.reading.startswith("In 2025-26, 12 of 15 instructional staff in the schools")
+    assert "Elm Middle (0102): hidden: fewer than 5 instructional staff" in section.description
+    assert section.notes[0].startswith("* = not shown: fewer than 5 instructional staff")
+
+
 def test_district_tables_link_each_school_to_its_page(metrics):
     pages = reports.school_pages(metrics, ["0102", "9999"])  # 9999: no such school
     assert pages == {"Elm Middle (0102)": "school_0102.html"}

@@ -355,7 +355,8 @@ def share_bars(
 ) -> alt.Chart:
     """Shares (0-1) as bars with the rubric's goal line, labelled with percentages.
 
-    ``axis_title`` says what the shares are of (default: instructional staff).
+    ``axis_title`` says what the shares are of (default: instructional staff). An optional
+    ``note`` column says why a bar is missing (its words in the chart's text alternative).
     """
     frame = frame.assign(
         label=frame[value].map(lambda v: "" if pd.isna(v) else f"{v:.0%}").astype("str")
@@ -385,8 +386,11 @@ def share_bars(
             .mark_rule(strokeDash=[4, 3], color="black", strokeWidth=2)
             .encode(x="goal:Q")
         )
+    # a bar without a share reads as its ``note`` (why it is hidden) when the frame has one
+    notes = frame["note"] if "note" in frame else pd.Series("", index=frame.index)
     text = "; ".join(
-        f"{c}: {lab or 'no data'}" for c, lab in zip(frame[category], frame["label"], strict=True)
+        f"{c}: {lab or note or 'no data'}"
+        for c, lab, note in zip(frame[category], frame["label"], notes.fillna(""), strict=True)
     )
     goal_text = f" Goal line at {goal:.0%}." if goal is not None else ""
     return alt.layer(*layers).properties(

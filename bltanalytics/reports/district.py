@@ -18,6 +18,7 @@ from bltanalytics.metrics.achievement import ALL_GRADES, NOT_REPORTED
 from bltanalytics.present import (
     LABELS,
     SUBJECT_ORDER,
+    SUPPRESSED_MARK,
     charts,
     fixed,
     group_phrase,
@@ -340,8 +341,10 @@ def district_learning(
     )
     school_rank = {s: i for i, s in enumerate(metrics.schools["school_id"])}
     p = p.assign(_k=p["school_id"].map(school_rank)).sort_values("_k", kind="stable")
+    hidden = p["suppressed"].astype(bool)
+    staff_note = f"hidden: fewer than {metrics.config.staff_min_n} instructional staff"
     chart = charts.share_bars(
-        p,
+        p.assign(note=staff_note).assign(note=lambda f: f["note"].where(hidden, "")),
         category="school_label",
         value="participation_rate",
         title=title,
@@ -355,18 +358,35 @@ def district_learning(
             "Completed at least one activity": p["n_participating"]
             .astype("Int64")
             .astype("str")
+            .where(~hidden, SUPPRESSED_MARK)
             .to_numpy(),
-            "Participation rate": percent(p["participation_rate"]).to_numpy(),
-            "Hours per staff member": fixed(p["hours_per_staff"], "%.1f").to_numpy(),
+            "Participation rate": percent(p["participation_rate"])
+            .where(~hidden, SUPPRESSED_MARK)
+            .to_numpy(),
+            "Hours per staff member": fixed(p["hours_per_staff"], "%.1f")
+            .where(~hidden, SUPPRESSED_MARK)
+            .to_numpy(),
         }
     )
-    rate = p["participation_rate"]
+    # the district's count is of the schools whose figures are shown: a hidden school's
+    # participation is not added in (its staff would be told apart by subtraction)
+    shown = p[~hidden & p["n_participating"].notna()]
+    rate = shown["participation_rate"]
     low_high = percent(pd.Series([rate.min(), rate.max()]))
     reading = (
-        f"In {school_year}, {int(p['n_participating'].sum()):,} of "
-        f"{int(p['n_instructional_staff'].sum()):,} instructional staff across the district "
-        "completed at least one activity; school rates range from "
+        f"In {school_year}, {int(shown['n_participating'].sum()):,} of "
+        f"{int(shown['n_instructional_staff'].sum()):,} instructional staff "
+        + ("across the district" if len(shown) == len(p) else "in the schools shown")
+        + " completed at least one activity; school rates range from "
         f"{low_high.iloc[0]} to {low_high.iloc[1]}."
+    )
+    notes = (
+        (
+            f"{SUPPRESSED_MARK} = not shown: fewer than {metrics.config.staff_min_n} "
+            "instructional staff that year, so that no one's participation can be told.",
+        )
+        if hidden.any()
+        else ()
     )
     return Section(
         links=dict(pages or {}),
@@ -374,6 +394,7 @@ def district_learning(
         reading=reading,
         chart=chart,
         table=table,
+        notes=notes,
         key="district-learning",
     )
 

@@ -95,6 +95,7 @@ class Server:
         district: Path | None = None,
         prepared: Path | None = None,
         max_kernels: int = 0,
+        voila_extra=(),
     ) -> None:
         from bltanalytics.dashboards import serve
 
@@ -114,7 +115,7 @@ class Server:
                 port=self.port,
                 pool_size=serve.DEFAULT_POOL_SIZE if pool_size is None else pool_size,
                 max_kernels=max_kernels,
-            )
+            ) + list(voila_extra)
             env = serve.voila_environment(data=district, metrics=prepared)
             env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
             cwd = serve.NOTEBOOK_DIR
@@ -287,8 +288,6 @@ def bench_kernels(
 
 def dashboard_lines(results: dict) -> tuple[list[str], list[str]]:
     """Summary-table rows and a details section for ``docs/benchmarks.md`` (benchmarks 1c-1f)."""
-    from benchmarks.render import _runs, _s
-
     rows: list[str] = []
     details: list[str] = []
     for key in ("dashboards", "dashboards_large"):
@@ -298,13 +297,13 @@ def dashboard_lines(results: dict) -> tuple[list[str], list[str]]:
         where = r.get("district", "data/sample")
         rows.append(
             f"| explorer ({where}): request to first chart, preheated kernel | "
-            f"{_s(r['first_chart']['median'])} | | | under {TARGET_KERNEL_FIRST_CHART:g} s | "
-            f"{_met(r['first_chart']['median'] <= TARGET_KERNEL_FIRST_CHART)} |"
+            f"{seconds(r['first_chart']['median'])} | | | under {TARGET_KERNEL_FIRST_CHART:g} s | "
+            f"{met(r['first_chart']['median'] <= TARGET_KERNEL_FIRST_CHART)} |"
         )
         rows.append(
             f"| explorer ({where}): widget change to updated chart | "
-            f"{_s(r['update']['median'])} | | | under {_s(TARGET_KERNEL_UPDATE)} | "
-            f"{_met(r['update']['median'] <= TARGET_KERNEL_UPDATE)} |"
+            f"{seconds(r['update']['median'])} | | | under {seconds(TARGET_KERNEL_UPDATE)} | "
+            f"{met(r['update']['median'] <= TARGET_KERNEL_UPDATE)} |"
         )
         details += [
             f"## 1c. The explorer dashboard in a browser ({where})",
@@ -320,28 +319,49 @@ def dashboard_lines(results: dict) -> tuple[list[str], list[str]]:
             "",
             "| | median | all |",
             "|---|---|---|",
-            f"| first chart | {_s(r['first_chart']['median'])} | "
-            f"{_runs(r['first_chart']['runs'])} |",
-            f"| update after a change | {_s(r['update']['median'])} | "
-            f"{_runs(r['update']['runs'])} |",
+            f"| first chart | {seconds(r['first_chart']['median'])} | "
+            f"{seconds_list(r['first_chart']['runs'])} |",
+            f"| update after a change | {seconds(r['update']['median'])} | "
+            f"{seconds_list(r['update']['runs'])} |",
             "",
-            f"The server was ready (pool filled) {_s(r['server_ready_s'])} after it started.",
+            f"The server was ready (pool filled) {seconds(r['server_ready_s'])} after it started.",
             "",
         ]
     for key in ("dashboard_kernels", "dashboard_kernels_sample"):
         if key in results:
             details += _kernel_section(results[key])
-    if "visitors" in results:
-        from benchmarks.room_bench import visitors_lines
+    for key in ("visitors", "visitors_room"):
+        if key in results:
+            from benchmarks.room_bench import visitors_lines
 
-        more_rows, more = visitors_lines(results["visitors"])
-        rows += more_rows
-        details += more
+            more_rows, more = visitors_lines(results[key])
+            rows += more_rows
+            details += more
     return rows, details
 
 
-def _met(ok: bool) -> str:
+def met(ok: bool) -> str:
+    """The page's verdict on a target.
+
+    >>> met(True), met(False)
+    ('**yes**', '**no**')
+    """
     return "**yes**" if ok else "**no**"
+
+
+def seconds(value: float) -> str:
+    """Seconds as the page writes them.
+
+    >>> seconds(0.1234), seconds(2.345), seconds(44.2)
+    ('123 ms', '2.35 s', '44.2 s')
+    """
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+def seconds_list(values) -> str:
+    return ", ".join(seconds(v) for v in values)
 
 
 def _kernel_section(k: dict) -> list[str]:
@@ -370,6 +390,44 @@ def _kernel_section(k: dict) -> list[str]:
                 f"{r['memory_after_changes']['pss']:.0f} |"
             )
     return [*lines, ""]
+
+
+def run_dashboards(settings: dict, work: Path, *, baseline: Path | None = None, log=print):
+    """What ``python -m benchmarks`` runs for the dashboards: 1c on the sample and on the
+    ``dashboards_district``, 1e on both (with ``baseline``), 1f on the large district."""
+    from benchmarks.districts import DISTRICTS, ensure_district
+    from benchmarks.room_bench import bench_visitors
+
+    district = ensure_district(*settings["dashboards_district"], log=log)
+    prepared = ensure_prepared(district, log=log)
+    sample = REPO / "data" / "sample"
+    sample_prepared = ensure_prepared(sample, DISTRICTS, log=log)
+    loads, changes = settings["loads"], settings["changes"]
+    found = {
+        "dashboards": bench_dashboard(
+            work / "1c", loads, changes, log, district=sample, prepared=sample_prepared
+        ),
+        "dashboards_large": bench_dashboard(
+            work / "1c-large", loads, changes, log, district=district, prepared=prepared
+        ),
+        "dashboard_kernels": bench_kernels(district, prepared, baseline=baseline, log=log),
+        "dashboard_kernels_sample": bench_kernels(
+            sample, sample_prepared, baseline=baseline, log=log
+        ),
+    }
+    # the launcher's default pool, then a pool as large as the room (--pool-size N)
+    found["visitors"] = bench_visitors(
+        work / "1f", district, prepared, visitors=settings["visitors"], log=log
+    )
+    found["visitors_room"] = bench_visitors(
+        work / "1f",
+        district,
+        prepared,
+        visitors=settings["visitors"],
+        pool_size=settings["visitors"],
+        log=log,
+    )
+    return found
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -416,6 +474,9 @@ def main(argv: list[str] | None = None) -> dict:
 
         print(f"{args.visitors} visitors at once, {district.name} (1f)")
         found["visitors"] = bench_visitors(work, district, prepared, visitors=args.visitors)
+        found["visitors_room"] = bench_visitors(
+            work, district, prepared, visitors=args.visitors, pool_size=args.visitors
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(found, indent=1, default=str))
     print(f"figures saved to {args.out}")

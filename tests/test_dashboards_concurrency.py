@@ -20,7 +20,6 @@ from bltanalytics.dashboards.explorer import group_rows
 from bltanalytics.present import LABELS
 from tests.test_dashboards_browser import (
     BARS,
-    FIRST_CHART_TIMEOUT_MS,
     OfflinePage,
     browser,  # noqa: F401  (the module's chromium fixture)
     dashboard_server,
@@ -29,6 +28,9 @@ from tests.test_dashboards_browser import (
 pytestmark = pytest.mark.browser
 
 VISITORS = 3
+#: generous: this test is about what each visitor sees, not how fast (a loaded CI machine
+#: running the other browser tests beside it took over 60 s for three first charts)
+VISITOR_TIMEOUT_MS = 240_000
 DIMENSIONS = ("Sex", "Race/ethnicity", "English learner")
 
 
@@ -84,14 +86,14 @@ def test_visitors_at_once_each_see_their_schools_figures(browser, url, metrics):
         for p in pages:  # all arrive together
             p.page.goto(url, wait_until="commit")
         for p in pages:
-            p.page.wait_for_selector(BARS, timeout=FIRST_CHART_TIMEOUT_MS)
+            p.page.wait_for_selector(BARS, timeout=VISITOR_TIMEOUT_MS)
         schools = list(labels)[1 : VISITORS + 1]
         for p, school, dimension in zip(pages, schools, DIMENSIONS, strict=True):
             p.page.locator(".blt-school select").select_option(label=school)
             p.page.locator(".blt-dimension select").select_option(label=dimension)
         for p, school, dimension in zip(pages, schools, DIMENSIONS, strict=True):
             figure = p.page.locator(".blt-bars figure")
-            figure.wait_for(timeout=FIRST_CHART_TIMEOUT_MS)
+            figure.wait_for(timeout=VISITOR_TIMEOUT_MS)
             p.page.wait_for_function(
                 """([school, dimension]) => {
                     const f = document.querySelector('.blt-bars figure');
@@ -101,7 +103,7 @@ def test_visitors_at_once_each_see_their_schools_figures(browser, url, metrics):
                         && label.toLowerCase().includes(dimension.toLowerCase());
                 }""",
                 arg=[school, dimension],
-                timeout=FIRST_CHART_TIMEOUT_MS,
+                timeout=VISITOR_TIMEOUT_MS,
             )
             assert p.page.locator(BARS).count() > 0
             selection = {

@@ -33,6 +33,8 @@ FULL = {
     "report_repeats": 3,
     "loads": 5,
     "changes": 6,
+    "dashboards_district": (1000, 1000),
+    "visitors": 10,
 }
 QUICK = {
     "metrics_district": (20, 100),
@@ -42,6 +44,8 @@ QUICK = {
     "report_repeats": 1,
     "loads": 1,
     "changes": 3,
+    "dashboards_district": (20, 100),
+    "visitors": 3,
 }
 
 
@@ -154,12 +158,10 @@ def run(parts, settings: dict, *, baseline: Path | None = None, quick: bool = Fa
             baseline=baseline,
         )
     if "dashboards" in parts:
-        from benchmarks.dashboards_bench import bench_dashboard
+        from benchmarks.dashboards_bench import run_dashboards
 
-        note("explorer dashboard in chromium")
-        results["dashboards"] = bench_dashboard(
-            work, settings["loads"], settings["changes"], log=note
-        )
+        note("dashboards: explorer in chromium, kernels, visitors at once")
+        results.update(run_dashboards(settings, work, baseline=baseline, log=note))
     if "room" in parts:
         from benchmarks.room_bench import bench_room
 

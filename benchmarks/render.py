@@ -189,39 +189,12 @@ def markdown(results: dict) -> str:  # noqa: C901  (one page, section by section
         rows, more = suppression_lines(results["suppression"])
         lines += rows
         details += more
-    if "dashboards" in results:
-        r = results["dashboards"]
-        lines.append(
-            f"| explorer dashboard: request to first chart | {_s(r['first_chart']['median'])} "
-            f"| | | under {r['target_first_chart']:g} s | "
-            f"{_met(r['first_chart']['median'] < r['target_first_chart'])} |"
-        )
-        lines.append(
-            f"| explorer dashboard: widget change to updated chart | "
-            f"{_s(r['update']['median'])} | | | under {_s(r['target_update'])} | "
-            f"{_met(r['update']['median'] < r['target_update'])} |"
-        )
-        details += [
-            "## 1c. The explorer dashboard in a browser",
-            "",
-            "`bltanalytics dashboard explorer --port P` on the sample district (`data/sample`), "
-            "driven by Playwright with Debian's chromium, every non-local request aborted "
-            f"({len(r['external_requests'])} were attempted). First chart: from asking for "
-            "the page to the first bar of the chart on screen, a fresh browser context each "
-            "time, the server's preheated kernel pool full (the benchmark waits for it to "
-            "refill between loads). Update: from choosing another dimension in the drop-down "
-            "to the chart naming the new groups.",
-            "",
-            "| | median | all |",
-            "|---|---|---|",
-            f"| first chart | {_s(r['first_chart']['median'])} | "
-            f"{_runs(r['first_chart']['runs'])} |",
-            f"| update after a change | {_s(r['update']['median'])} | "
-            f"{_runs(r['update']['runs'])} |",
-            "",
-            f"The server was ready (pool filled) {_s(r['server_ready_s'])} after it started.",
-            "",
-        ]
+    if any(k in results for k in ("dashboards", "dashboard_kernels", "visitors")):
+        from benchmarks.dashboards_bench import dashboard_lines
+
+        rows, more = dashboard_lines(results)
+        lines += rows
+        details += more
     lines += [
         "",
         "## The machine",

@@ -11,6 +11,12 @@ page is closed as a tab is, and the seconds until only the pool is left are time
 
     python -m benchmarks.room_bench                 # 30 visitors over 60 s
     python -m benchmarks.room_bench --max-kernels 20
+
+:func:`bench_visitors` (benchmark 1f, run by ``python -m benchmarks.dashboards_bench``): a
+number of visitors (10) arriving at once at the explorer on a large district (1,000 schools,
+served from its prepared export); each must see a chart within :data:`TARGET_ALL_SERVED_S`.
+Memory per open page: the server's PSS with every page open, less its PSS with only the pool,
+divided by the visitors.
 """
 
 from __future__ import annotations
@@ -33,28 +39,36 @@ from bltanalytics.dashboards.serve import CHROMIUM, CHROMIUM_ARGS
 FULL = ".blt-full"
 #: the launcher's default pool of preheated kernels (what is left once everyone has gone)
 POOL = 2
+#: issue 12: ten visitors at once all see a chart within this many seconds on 2 cores
+TARGET_ALL_SERVED_S = 30.0
 
 
 def server_memory(pid: int, *, pss: bool = False) -> dict:
-    """Voilà (``pid``'s tree) now: kernels, and RSS (and PSS if asked: slower) in MiB."""
+    """Voilà (``pid``'s tree) now: kernels, and RSS (and PSS if asked: slower) in MiB; with
+    PSS, each kernel's PSS too (``kernel_pss_mb``)."""
     rss = pss_total = 0
     kernels = 0
+    each: list[float] = []
     try:
         processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     except psutil.Error:
         return {"kernels": 0, "rss_mb": 0.0}
     for process in processes:
         try:
-            if any("ipykernel_launcher" in part for part in process.cmdline()):
-                kernels += 1
+            kernel = any("ipykernel_launcher" in part for part in process.cmdline())
+            kernels += kernel
             rss += process.memory_info().rss
             if pss:
-                pss_total += process.memory_full_info().pss
+                mine = process.memory_full_info().pss
+                pss_total += mine
+                if kernel:
+                    each.append(round(mine / 2**20, 1))
         except psutil.Error:
             continue
     found = {"kernels": kernels, "rss_mb": rss / 2**20}
     if pss:
         found["pss_mb"] = pss_total / 2**20
+        found["kernel_pss_mb"] = sorted(each)
     return found
 
 
@@ -137,6 +151,7 @@ async def _room(url: str, pid: int, visitors: int, seconds: float) -> dict:
         )
         record["all_settled_s"] = time.perf_counter() - t0
         await asyncio.sleep(3)
+        record["open"] = server_memory(pid, pss=True)  # every page still open
         # everyone leaves, closing the tab
         start = time.perf_counter()
         for _context, page in record["pages"]:
@@ -216,6 +231,120 @@ def bench_room(
         f"server PSS {result['peak_server_pss_mb']} MB (RSS {result['peak_server_rss_mb']} MB)"
     )
     return result
+
+
+def bench_visitors(
+    work: Path,
+    district: Path,
+    prepared: Path,
+    *,
+    visitors: int = 10,
+    pool_size: int = POOL,
+    voila_extra=(),
+    log=print,
+) -> dict:
+    """``visitors`` at once at the explorer on ``district`` (its ``prepared`` export), the
+    server keeping ``pool_size`` preheated kernels."""
+    from bltanalytics.dashboards.serve import default_max_kernels
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: run `make browser`")
+    work.mkdir(parents=True, exist_ok=True)
+    ceiling, why = default_max_kernels()
+    server = Server(
+        work / f"visitors-pool{pool_size}.log",
+        pool_size=pool_size,
+        district=district,
+        prepared=prepared,
+        max_kernels=ceiling,
+        voila_extra=voila_extra,
+    )
+    try:
+        ready = server.wait_ready()
+        # "filled" is logged when the pool's kernels are started: let them run the notebook
+        time.sleep(5.0 + 2.0 * pool_size)
+        pool_only = server_memory(server.process.pid, pss=True)
+        log(f"  server ready after {ready:.1f} s; pool: {pool_only}")
+        load_before = os.getloadavg()
+        record = asyncio.run(_room(server.url, server.process.pid, visitors, 0.0))
+        load_after = os.getloadavg()
+    finally:
+        server.close()
+    people = record["visitors"]
+    served = [v["seconds"] for v in people if v["outcome"] == "served"]
+    opened = record["open"]
+    # every kernel's PSS with all pages open (visitors' kernels and the refilled pool)
+    per_page = median(opened["kernel_pss_mb"]) if opened["kernel_pss_mb"] else float("nan")
+    result = {
+        "district": Path(district).name,
+        "visitors": visitors,
+        "pool_size": pool_size,
+        "voila_extra": list(voila_extra),
+        "ceiling": f"{ceiling} ({why})",
+        "served": len(served),
+        "failed": sum(v["outcome"] == "failed" for v in people),
+        "told_to_wait": sum(v["outcome"] == "told to wait" for v in people),
+        "first_chart_s": {
+            "median": median(served) if served else None,
+            "max": max(served) if served else None,
+            "min": min(served) if served else None,
+        },
+        "all_served": len(served) == visitors,
+        "target_s": TARGET_ALL_SERVED_S,
+        "pool_only": pool_only,
+        "all_open": opened,
+        "page_pss_mb": round(per_page, 1),
+        "peak_server_pss_mb": round(max(s.get("pss_mb", 0) for s in record["samples"])),
+        "external_requests": record["external"],
+        "load_average_before_after": [round(load_before[0], 1), round(load_after[0], 1)],
+        "cpus": os.cpu_count(),
+        "people": sorted(people, key=lambda v: v["arrived_s"]),
+    }
+    log(
+        f"  {result['served']} of {visitors} served, slowest {result['first_chart_s']['max']} s; "
+        f"memory per open page {per_page:.0f} MB (PSS)"
+    )
+    return result
+
+
+def visitors_lines(r: dict) -> tuple[list[str], list[str]]:
+    """Summary rows and the details section of benchmark 1f (``docs/benchmarks.md``)."""
+    from benchmarks.dashboards_bench import TARGET_PAGE_MB, met
+
+    slowest = r["first_chart_s"]["max"]
+    ok = r["all_served"] and slowest is not None and slowest <= r["target_s"]
+    rows = [
+        f"| {r['visitors']} visitors at once ({r['district']}, pool of {r['pool_size']}): "
+        "all see a chart | "
+        f"{r['served']} of {r['visitors']}, slowest {slowest} s | | | all within "
+        f"{r['target_s']:g} s | {met(ok)} |",
+        f"| memory per open page ({r['district']}, kernel PSS) | {r['page_pss_mb']:.0f} MB | | | "
+        f"at most {TARGET_PAGE_MB} MB | {met(r['page_pss_mb'] <= TARGET_PAGE_MB)} |",
+    ]
+    details = [
+        f"## 1f. {r['visitors']} visitors at once ({r['district']}, pool of {r['pool_size']})",
+        "",
+        f"The explorer on the prepared export, {r['pool_size']} kernels preheated, "
+        f"{r['visitors']} chromium contexts (on the same machine) opening the page at the same "
+        f"moment on {r['cpus']} cores (ceiling {r['ceiling']}; load average before and after "
+        f"{r['load_average_before_after']}). Served: "
+        f"{r['served']}, told to wait: {r['told_to_wait']}, failed: {r['failed']}; seconds "
+        f"to the first chart: median {r['first_chart_s']['median']}, slowest {slowest}. "
+        f"Server (Voilà and kernels) PSS with only the pool: {r['pool_only']['pss_mb']:.0f} "
+        f"MB ({r['pool_only']['kernels']} kernels); with every page open: "
+        f"{r['all_open']['pss_mb']:.0f} MB ({r['all_open']['kernels']} kernels); each "
+        f"kernel's PSS then (MB): {', '.join(f'{x:.0f}' for x in r['all_open']['kernel_pss_mb'])}"
+        f": **{r['page_pss_mb']:.0f} MB per open page** (the median).",
+        "",
+        "| visitor | arrived | outcome | seconds |",
+        "|---|---|---|---|",
+        *[
+            f"| {i + 1} | {v['arrived_s']} s | {v['outcome']} | {v['seconds']} |"
+            for i, v in enumerate(r["people"])
+        ],
+        "",
+    ]
+    return rows, details
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -33,6 +33,14 @@ from bltanalytics.dashboards.serve import (
     SAMPLE_DISTRICT,
     config_for,
 )
+from bltanalytics.dashboards.slices import (
+    SLICES_DIR,
+    DashboardData,
+    InMemory,
+    SlicedExport,
+    has_slices,
+    write_slices,
+)
 from bltanalytics.errors import BltError
 from bltanalytics.metrics import Metrics
 
@@ -117,10 +125,11 @@ def _source(folder: Path, config: Config) -> dict[str, str]:
 def prepare_metrics(folder: str | Path, config: Config, out: str | Path) -> Metrics:
     """Compute the district's metrics once and write them to ``out`` for the kernels to share.
 
-    The launcher calls this before starting Voilà, so each kernel re-loads aggregates (Parquet,
-    a fraction of a second) instead of cleaning the district's files again; no kernel ever
-    holds student rows. Raises :class:`BltError` for a folder that cannot be used (nothing is
-    written then, and each page shows the message).
+    The launcher calls this before starting Voilà, so no kernel cleans the district's files
+    again, and none ever holds student rows. Beside the export it writes the per-school slices
+    (:func:`~bltanalytics.dashboards.slices.write_slices`, in ``dashboard_slices/``) that each
+    kernel reads lazily (:func:`load_data`). Raises :class:`BltError` for a folder that cannot
+    be used (nothing is written then, and each page shows the message).
     """
     from bltanalytics.load import load_district
     from bltanalytics.metrics import compute_metrics, write_metrics
@@ -134,14 +143,13 @@ def prepare_metrics(folder: str | Path, config: Config, out: str | Path) -> Metr
     metrics = compute_metrics(load_district(folder), config)
     out = Path(out)
     write_metrics(metrics, out)
+    write_slices(metrics, out / SLICES_DIR)
     (out / SOURCE_FILE).write_text(json.dumps(_source(folder, config)), encoding="utf-8")
     return metrics
 
 
-def _prepared(folder: Path, config: Config, environ: Mapping[str, str]) -> Metrics | None:
-    """The launcher's prepared metrics for this folder and config, if there are any."""
-    from bltanalytics.metrics import read_metrics
-
+def _prepared_folder(folder: Path, config: Config, environ: Mapping[str, str]) -> Path | None:
+    """The launcher's prepared export for this folder and config, if there is one."""
     where = environ.get(METRICS_ENV, "").strip()
     if not where:
         return None
@@ -149,9 +157,43 @@ def _prepared(folder: Path, config: Config, environ: Mapping[str, str]) -> Metri
         made_from = json.loads((Path(where) / SOURCE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if made_from != _source(folder, config):
-        return None
-    return read_metrics(where)
+    return Path(where) if made_from == _source(folder, config) else None
+
+
+def _prepared(folder: Path, config: Config, environ: Mapping[str, str]) -> Metrics | None:
+    """The launcher's prepared metrics for this folder and config, if there are any."""
+    from bltanalytics.metrics import read_metrics
+
+    where = _prepared_folder(folder, config, environ)
+    return None if where is None else read_metrics(where)
+
+
+_DATA: dict[tuple[str, str], DashboardData] = {}
+
+
+def load_data(
+    folder: str | Path, config: Config | None = None, environ: Mapping[str, str] | None = None
+) -> DashboardData:
+    """What a dashboard kernel reads: the launcher's per-school slices when it prepared them.
+
+    With a prepared export for this folder and config (``$BLT_METRICS``) that has slices, a
+    :class:`~bltanalytics.dashboards.slices.SlicedExport`: the school list, years and index
+    now, each school's rows when a page asks for them (the kernel never holds the district).
+    Otherwise the whole :func:`load_metrics` in memory
+    (:class:`~bltanalytics.dashboards.slices.InMemory`). Once per kernel, as
+    :func:`load_metrics`.
+    """
+    config = config or Config()
+    environ = os.environ if environ is None else environ
+    folder = Path(folder).expanduser()
+    key = (str(folder.resolve()), repr(config))
+    if key not in _DATA:
+        where = _prepared_folder(folder, config, environ)
+        if where is not None and has_slices(where / SLICES_DIR):
+            _DATA[key] = SlicedExport(where / SLICES_DIR)
+        else:
+            _DATA[key] = InMemory(load_metrics(folder, config, environ))
+    return _DATA[key]
 
 
 def load_metrics(
@@ -211,9 +253,9 @@ def build_dashboard(
     config = config or config_from_env()
 
     def build() -> widgets.Widget:
-        metrics = load_metrics(folder, config)
+        data = load_data(folder, config)
         # format with the settings the figures were computed with
-        return view(metrics, mask_names=mask_names, config=metrics.config).widget
+        return view(data, mask_names=mask_names, config=data.config).widget
 
     return guarded(build, title=title)
 

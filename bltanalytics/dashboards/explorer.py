@@ -44,6 +44,7 @@ from bltanalytics.dashboards.common import (
     school_labels,
     school_options,
 )
+from bltanalytics.dashboards.slices import DashboardData, as_data
 from bltanalytics.metrics import Metrics
 from bltanalytics.metrics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.present import LABELS, TERM_ORDER, charts
@@ -61,6 +62,8 @@ NOT_TESTED = "—"
 HTML_CACHE_SIZE = 256
 #: width of the trend chart in pixels (its x axis is ordinal, so it has no default width)
 TREND_WIDTH = 560
+#: schools whose achievement rows a kernel keeps indexed (each read when first chosen)
+SCHOOLS_KEPT = 8
 
 
 # ------------------------------------------------------------------------------------------------
@@ -216,8 +219,9 @@ def describe_selection(labels: dict[str, str]) -> tuple[str, str]:
 class AchievementIndex:
     """The achievement table sorted by (school, subject, grade) for fast slicing.
 
-    Built once per kernel; :meth:`cell` returns every year, term, dimension and group of one
-    school, subject and grade by binary search, so a widget change never scans the district.
+    Built once per school shown (from its slice of the export); :meth:`cell` returns every
+    year, term, dimension and group of one school, subject and grade by binary search, so a
+    widget change never scans the school's rows.
     """
 
     def __init__(self, achievement: pd.DataFrame) -> None:
@@ -254,11 +258,14 @@ def _set_options(control: widgets.Dropdown, options, preferred, *, last: bool = 
 class Explorer:
     """The explorer's widgets and callbacks; :attr:`widget` is what the notebook displays."""
 
-    def __init__(self, metrics: Metrics, *, mask_names: bool, config: Config) -> None:
+    def __init__(
+        self, source: Metrics | DashboardData, *, mask_names: bool, config: Config
+    ) -> None:
         self.config = config
-        self.index = AchievementIndex(metrics.achievement)
-        self.labels = school_labels(metrics.schools, mask=mask_names)
-        options = school_options(self.labels, self.index.options["school_id"].unique())
+        self.data = as_data(source)
+        self._indexes: OrderedDict[str, AchievementIndex] = OrderedDict()
+        self.labels = school_labels(self.data.schools, mask=mask_names)
+        options = school_options(self.labels, self.data.school_ids("achievement"))
         self._busy = False
         self._shown: dict[str, tuple] = {}
         self._html: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
@@ -325,6 +332,17 @@ class Explorer:
         else:
             self.status.value = message("No assessment results to show.", kind="info").value
 
+    def index(self, school_id: str) -> AchievementIndex:
+        """The school's achievement rows, indexed; read from its slice when first chosen."""
+        kept = self._indexes
+        if school_id in kept:
+            kept.move_to_end(school_id)
+        else:
+            kept[school_id] = AchievementIndex(self.data.rows("achievement", school_id))
+            while len(kept) > SCHOOLS_KEPT:
+                kept.popitem(last=False)
+        return kept[school_id]
+
     # -- callbacks --------------------------------------------------------------------------
     def _on_change(self, change) -> None:
         if self._busy:
@@ -337,8 +355,8 @@ class Explorer:
         self._render()
 
     def _sync_options(self) -> None:
-        opts = self.index.options
         school = self.school.value
+        opts = self.index(school).options
         found = selection_options(opts, school)
         _set_options(self.year, found["school_year"], self.year.value, last=True)
         found = selection_options(opts, school, school_year=self.year.value)
@@ -353,7 +371,7 @@ class Explorer:
             subject=self.subject.value,
         )
         _set_options(self.grade, found["grade"], self.grade.value or ALL_GRADES)
-        cell = self.index.cell(school, self.subject.value, self.grade.value)
+        cell = self.index(school).cell(school, self.subject.value, self.grade.value)
         groups = cell.loc[cell["dimension"] == self.dimension.value, "group"]
         groups = list(dict.fromkeys(groups.tolist()))
         preferred = self.trend_group.value if self.trend_group.value in groups else None
@@ -422,7 +440,7 @@ class Explorer:
             "grade": grade,
             "dimension": dimension,
         }
-        rows = group_rows(self.index.cell(school_id, subject, grade), **sel)
+        rows = group_rows(self.index(school_id).cell(school_id, subject, grade), **sel)
         if rows.empty:
             return "", message("No students were tested for this choice.", kind="info").value
         title, subtitle = describe_selection({**sel, "school": self._label(school_id)})
@@ -449,7 +467,7 @@ class Explorer:
         if group is None:
             return "", message("No group to follow for this choice.", kind="info").value
         points = trend_points(
-            self.index.cell(school_id, subject, grade),
+            self.index(school_id).cell(school_id, subject, grade),
             school_id=school_id,
             subject=subject,
             grade=grade,
@@ -468,7 +486,8 @@ def build_explorer(
 ) -> widgets.Widget:
     """The explorer widget for a district folder (default: ``$BLT_DATA`` or the sample district).
 
-    The folder is read once per kernel (:func:`~bltanalytics.dashboards.common.load_metrics`);
-    a folder that fails validation gives a plain message instead of the dashboard.
+    The kernel reads one school's slice of the export at a time
+    (:func:`~bltanalytics.dashboards.common.load_data`); a folder that fails validation gives
+    a plain message instead of the dashboard.
     """
     return build_dashboard(Explorer, folder, mask_names=mask_names, config=config, title=TITLE)

@@ -15,7 +15,7 @@ coded percentage ranks by the end of its range nearest zero, never by the exact 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import altair as alt
 import ipywidgets as widgets
@@ -34,6 +34,7 @@ from bltanalytics.dashboards.common import (
     school_options,
 )
 from bltanalytics.dashboards.explorer import trend_points
+from bltanalytics.dashboards.slices import DashboardData, as_data
 from bltanalytics.metrics import Metrics
 from bltanalytics.metrics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.present import LABELS, TERM_ORDER, charts
@@ -291,16 +292,22 @@ def _learning_slide(metrics, school_id, school_year, label) -> Slide:
 
 
 def presenter_slides(
-    metrics: Metrics, *, school_id: str, school_year: str, label: str, config: Config | None = None
+    metrics: Metrics | DashboardData,
+    *,
+    school_id: str,
+    school_year: str,
+    label: str,
+    config: Config | None = None,
 ) -> list[Slide]:
     """The slides for one school and year: title, achievement, gaps, rubric, cycles, learning,
-    questions. ``label`` is how the school is named on the slides (masked or not)."""
+    questions. ``label`` is how the school is named on the slides (masked or not).
+
+    ``metrics``: the district's figures, or a kernel's
+    :class:`~bltanalytics.dashboards.slices.DashboardData`, from which only this school's rows
+    are read."""
     config = config or Config()
-    # One pass over each district-wide table; every slide then reads only this school's rows.
-    metrics = replace(
-        metrics,
-        **{name: _rows(getattr(metrics, name), school_id=school_id) for name in _SCHOOL_TABLES},
-    )
+    # Each table's rows of this school, read once; every slide then reads only these.
+    metrics = as_data(metrics).school(school_id, _SCHOOL_TABLES)
     slides = [
         _title_slide(metrics, school_id, school_year, label, config),
         _achievement_slide(metrics, school_id, school_year, label, config),
@@ -342,11 +349,13 @@ def slide_html(slide: Slide) -> str:
 class Presenter:
     """Previous/Next through one school's slides; :attr:`widget` is what the notebook displays."""
 
-    def __init__(self, metrics: Metrics, *, mask_names: bool, config: Config) -> None:
-        self.metrics = metrics
+    def __init__(
+        self, source: Metrics | DashboardData, *, mask_names: bool, config: Config
+    ) -> None:
+        self.data = as_data(source)
         self.config = config
-        self.labels = school_labels(metrics.schools, mask=mask_names)
-        years = sorted(metrics.enrollment["school_year"].unique().tolist())
+        self.labels = school_labels(self.data.schools, mask=mask_names)
+        years = self.data.years("enrollment")
         options = school_options(self.labels)
         self.school = dropdown("School", options, css_class="blt-school", width="340px")
         self.year = dropdown(
@@ -392,7 +401,7 @@ class Presenter:
     def _restart(self, change=None) -> None:
         school = self.school.value
         self._slides = presenter_slides(
-            self.metrics,
+            self.data,
             school_id=school,
             school_year=self.year.value,
             label=self.labels.get(school, school),
@@ -425,6 +434,7 @@ def build_presenter(
 ) -> widgets.Widget:
     """The presenter widget for a district folder (default: ``$BLT_DATA`` or the sample).
 
-    The folder is read once per kernel; a folder that fails validation gives a plain message.
+    The kernel reads the chosen school's slices of the export only; a folder that fails
+    validation gives a plain message.
     """
     return build_dashboard(Presenter, folder, mask_names=mask_names, config=config, title=TITLE)

@@ -35,6 +35,7 @@ from bltanalytics.dashboards.common import (
     school_labels,
     school_options,
 )
+from bltanalytics.dashboards.slices import DashboardData, as_data
 from bltanalytics.metrics import Metrics
 from bltanalytics.metrics.rubric import RubricSpec, load_rubric
 from bltanalytics.present import LABELS, charts
@@ -247,14 +248,16 @@ def status_legend(config: Config | None = None) -> str:
 class RubricBoard:
     """The board's widgets and callbacks; :attr:`widget` is what the notebook displays."""
 
-    def __init__(self, metrics: Metrics, *, mask_names: bool, config: Config) -> None:
-        self.metrics = metrics
+    def __init__(
+        self, source: Metrics | DashboardData, *, mask_names: bool, config: Config
+    ) -> None:
+        self.data = as_data(source)
         self.config = config
         self.spec = load_rubric()
-        self.labels = school_labels(metrics.schools, mask=mask_names)
-        scored = self.labels.index.isin(metrics.rubric["school_id"].unique())
+        self.labels = school_labels(self.data.schools, mask=mask_names)
+        scored = self.labels.index.isin(self.data.school_ids("rubric"))
         self.labels = self.labels[scored]
-        years = sorted(metrics.rubric["school_year"].unique().tolist())
+        years = self.data.years("rubric")
         self.pages = pages(self.labels)
         options = school_options(self.labels)
         self.year = dropdown(
@@ -303,27 +306,21 @@ class RubricBoard:
         board_key = (year, page_ids)
         if self._shown.get("board") != board_key:
             self._shown["board"] = board_key
-            rows = board_rows(
-                self.metrics.rubric, self.labels, school_year=year, school_ids=page_ids
-            )
+            # the page's schools only, not the district's rubric
+            rows = board_rows(self.data.rows("rubric", page_ids), self.labels, school_year=year)
             self.board.value = "".join(chart_html(chart) for chart in board_charts(rows, year))
         detail_key = (year, school)
         if self._shown.get("detail") != detail_key:
             self._shown["detail"] = detail_key
             label = self.labels.get(school, school)
-            detail = indicator_detail(
-                self.metrics.rubric, school_id=school, school_year=year, spec=self.spec
-            )
+            card = self.data.rows("rubric", school)
+            detail = indicator_detail(card, school_id=school, school_year=year, spec=self.spec)
             summary = characteristic_summary(
-                self.metrics.rubric_summary, school_id=school, school_year=year
+                self.data.rows("rubric_summary", school), school_id=school, school_year=year
             )
             self.detail.value = detail_html(detail, summary, self.spec)
-            computed = self.metrics.rubric[
-                (
-                    (self.metrics.rubric["school_id"] == school)
-                    & (self.metrics.rubric["school_year"] == year)
-                    & (self.metrics.rubric["kind"] == "computed")
-                ).to_numpy(dtype=bool)
+            computed = card[
+                ((card["school_year"] == year) & (card["kind"] == "computed")).to_numpy(dtype=bool)
             ]
             chart = charts.indicator_values(
                 computed, title=f"{label}, {year}: computed indicators against their thresholds"
@@ -336,6 +333,7 @@ def build_rubric_board(
 ) -> widgets.Widget:
     """The rubric board widget for a district folder (default: ``$BLT_DATA`` or the sample).
 
-    The folder is read once per kernel; a folder that fails validation gives a plain message.
+    The kernel reads the slices of the schools on screen only; a folder that fails validation
+    gives a plain message.
     """
     return build_dashboard(RubricBoard, folder, mask_names=mask_names, config=config, title=TITLE)

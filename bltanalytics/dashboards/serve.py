@@ -56,7 +56,7 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent / "share"
 TEMPLATE = "bltdash"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
-#: preheated kernels kept ready (each holds the metrics of the district in memory)
+#: preheated kernels kept ready (each has read the index and drawn the first chart)
 DEFAULT_POOL_SIZE = 2
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: the only front-end extensions a dashboard needs (Voilà's widget manager and ipywidgets'
@@ -67,9 +67,10 @@ CULL_IDLE_SECONDS = 120
 #: a visitor's kernel whose page disconnected is shut down this many seconds later, unless the
 #: page reconnects (a page closed normally frees it at once through Voilà's shutdown request)
 RELEASE_AFTER_SECONDS = 10
-#: memory one visitor's kernel takes, measured on the sample district (explorer, first chart
-#: drawn): ~200 MB of its own (USS; PSS 210 MB, RSS 315 MB of which ~100 MB shared libraries),
-#: plus room for the selections it keeps rendered
+#: memory one visitor's kernel takes (explorer, first chart drawn): ~200 MB of its own (USS;
+#: PSS 210 MB, RSS 315 MB of which ~100 MB shared libraries), plus room for the selections it
+#: keeps rendered. The same on a 1,000-school district: kernels read per-school slices
+#: (:mod:`bltanalytics.dashboards.slices`), so the figure is the libraries', not the data's
 KERNEL_MB = 250
 #: memory left to the system, the browser and the launcher when sizing the ceiling; visitors
 #: are also told to wait whenever less than this is available

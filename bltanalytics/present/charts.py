@@ -19,6 +19,11 @@ written as words on every chart that colours them, so colour never carries meani
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from collections import OrderedDict
+
 import altair as alt
 import pandas as pd
 
@@ -400,8 +405,86 @@ def share_bars(
 
 def to_svg(chart: alt.TopLevelMixin | dict) -> str:
     """Render a chart (or its ``to_dict()`` spec) to SVG offline (vl-convert; no network, no
-    JavaScript)."""
+    JavaScript).
+
+    The Vega-Lite -> Vega compile is done once per chart shape (:func:`vega_spec`); the same
+    Vega spec (data included) renders to SVG once per process (a small memo).
+
+    >>> to_svg({"mark": "point"}).startswith("<svg")
+    True
+    """
     import vl_convert as vlc
 
     spec = chart if isinstance(chart, dict) else chart.to_dict()
-    return vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+    vega = vega_spec(spec)
+    key = hashlib.sha1(json.dumps(vega, sort_keys=True).encode("utf-8")).hexdigest()
+    svg = _SVG_MEMO.get(key)
+    if svg is None:
+        svg = vlc.vega_to_svg(vega, allowed_base_urls=[])
+        _remember(_SVG_MEMO, key, svg, SVG_MEMO_SIZE)
+    return svg
+
+
+#: Compiled Vega specs kept per process, by the Vega-Lite spec without its data (LRU).
+COMPILED_SIZE = 512
+#: Rendered SVGs kept per process, by the whole Vega spec, data included (LRU).
+SVG_MEMO_SIZE = 256
+_COMPILED: OrderedDict[str, str] = OrderedDict()
+_SVG_MEMO: OrderedDict[str, str] = OrderedDict()
+#: What a dataset's name is replaced by in the compiled template (put back after).
+_SLOT = "bltslot{}x"
+_SLOT_PATTERN = re.compile(r"bltslot(\d+)x")
+
+
+def _remember(cache: OrderedDict, key: str, value: str, size: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
+def vega_spec(spec: dict) -> dict:
+    """The Vega spec of a Vega-Lite spec, as ``vl_convert.vegalite_to_vega`` gives it, compiled
+    once per shape.
+
+    The compile does not look at the data, so it is cached by the spec without its datasets'
+    values and its description (altair names each dataset by a hash of its values: the names
+    are replaced by slots for the key and put back after). Every call gets a new spec with
+    its own data and description; nothing of one chart's data is ever in another's.
+
+    >>> a = {"mark": "bar", "data": {"name": "d1"}, "datasets": {"d1": [{"x": 1}]},
+    ...      "encoding": {"x": {"field": "x", "type": "quantitative"}}}
+    >>> b = dict(a, data={"name": "d2"}, datasets={"d2": [{"x": 5}]})
+    >>> [d["values"] for d in vega_spec(b)["data"] if "values" in d]
+    [[{'x': 5}]]
+    >>> import vl_convert as vlc
+    >>> vega_spec(a) == vlc.vegalite_to_vega(a)
+    True
+    """
+    import vl_convert as vlc
+
+    datasets = spec.get("datasets") or {}
+    names = list(datasets)
+    template = {k: v for k, v in spec.items() if k not in ("datasets", "description")}
+    if "description" in spec:
+        template["description"] = ""
+    if names:
+        template["datasets"] = {_SLOT.format(i): [] for i in range(len(names))}
+    text = json.dumps(template, sort_keys=True)
+    if names:
+        # altair's names are "data-" + 32 hex digits: they occur nowhere else in a spec
+        for i, name in enumerate(names):
+            text = text.replace(json.dumps(name), json.dumps(_SLOT.format(i)))
+    compiled = _COMPILED.get(text)
+    if compiled is None:
+        compiled = json.dumps(vlc.vegalite_to_vega(json.loads(text)))
+    _remember(_COMPILED, text, compiled, COMPILED_SIZE)
+    if names:
+        compiled = _SLOT_PATTERN.sub(lambda m: names[int(m.group(1))], compiled)
+    vega = json.loads(compiled)
+    for data in vega.get("data", ()):
+        if data.get("name") in datasets and "values" in data:
+            data["values"] = datasets[data["name"]]
+    if "description" in spec:
+        vega["description"] = spec["description"]
+    return vega

@@ -30,6 +30,7 @@ from bltanalytics.config import Config
 from bltanalytics.errors import BltError, ConfigError
 from bltanalytics.load import District
 from bltanalytics.metrics.achievement import achievement as compute_achievement
+from bltanalytics.metrics.achievement import group_layout
 from bltanalytics.metrics.csvwrite import write_csv
 from bltanalytics.metrics.cycles import team_cycles
 from bltanalytics.metrics.learning import (
@@ -38,6 +39,7 @@ from bltanalytics.metrics.learning import (
     pd_participation,
 )
 from bltanalytics.metrics.rubric import rollup, score_rubric
+from bltanalytics.metrics.scale_scores import scale_scores as compute_scale_scores
 from bltanalytics.metrics.shapes import Quarantine, Schools, check_tables, columns, upgrade
 from bltanalytics.metrics.trends import trends as compute_trends
 
@@ -61,6 +63,7 @@ class Metrics:
     """
 
     achievement: pd.DataFrame
+    scale_scores: pd.DataFrame
     rubric: pd.DataFrame
     rubric_summary: pd.DataFrame
     cycles: pd.DataFrame
@@ -93,12 +96,19 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     config = config or Config()
     tables = district.tables
     years = district.school_years
+    assessments, students = tables["assessments"], tables["students"]
+    # students matched and keys coded once, for achievement and scale scores alike
+    layout = (
+        group_layout(assessments, students, codes=district.codes) if len(assessments) else None
+    )
     achievement = compute_achievement(
-        tables["assessments"], tables["students"], config, codes=district.codes
+        assessments, students, config, codes=district.codes, layout=layout
+    )
+    scale_scores = compute_scale_scores(
+        assessments, students, config, layout=layout, achievement=achievement
     )
     rubric = score_rubric(tables, config)
     staff, activities = tables.get("staff"), tables.get("pd_activities")
-    students = tables["students"]
     # cleaning keeps one row per student, school and year, so rows are students
     enrollment = (
         students.groupby(["school_id", "school_year", "grade"], sort=True)
@@ -117,6 +127,7 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     )
     return Metrics(
         achievement=achievement,
+        scale_scores=scale_scores,
         rubric=rubric,
         rubric_summary=rollup(rubric),
         cycles=team_cycles(tables.get("team_cycles"), tables.get("cycle_results"), config),

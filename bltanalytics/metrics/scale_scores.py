@@ -19,9 +19,11 @@ rest of the family is read from it, as ``gap_pp`` is).
 **Privacy** (contract section 2; docs/scale_scores.md). The table is published beside
 ``achievement.csv`` and is linked to it: its counts are those of the students with a scale
 score. The same :func:`~bltanalytics.metrics.suppression.suppress` runs on those counts
-(pattern P2); a row is hidden where achievement hides it (P1) *or* P2 hides it. Each pattern
-protects its own counts, and hiding more cells only widens what a reader can work out, so the
-union protects both. Where a whole block (school, year, term, subject) has a scale score for
+with the groups achievement hides (P1) hidden from the start (``forced``): the result P2
+holds P1 and protects every hidden scale count, P1's included (the union of P1 and a P2
+computed alone would not: a group hidden by P1 alone may have been protected in achievement
+by a group that has no scale score, or by counts the scale table does not have; the audit
+finds such groups). Where a whole block (school, year, term, subject) has a scale score for
 every student tested, its counts are achievement's and P2 = P1: the second pass is skipped
 there. ``suppression_reason`` is ``min_n`` where the scale ``n_tested`` is below ``min_n``,
 else ``complementary``. Hidden rows show no ``n_tested``, mean, SD or g.
@@ -150,7 +152,7 @@ def scale_scores(
     row_cell = where // layout.n_columns
     block = layout.block[row_cell]
 
-    # P1 (achievement's pattern) and P2 (the same rule on the scale counts), united.
+    # P1 (achievement's pattern), and P2 (the same rule on the scale counts, P1 forced)
     p1 = achievement["suppressed"].to_numpy(dtype=bool)[keep]
     differs = np.zeros(n_blocks, dtype=bool)
     differs[block[n != tested[where]]] = True
@@ -166,16 +168,16 @@ def scale_scores(
                 "n_proficient": scored_proficient[where[second]],
             }
         )
-        p2 = suppress(
+        hidden[second] = suppress(
             table,
             min_n=config.min_n,
             protection=config.protection,
             family=FAMILY,
             top_code=config.top_code,
             bottom_code=config.bottom_code,
+            forced=p1[second],
         )["suppressed"].to_numpy(dtype=bool)
-        hidden[second] |= p2
-    reason = np.where(hidden, np.where(n < config.min_n, 0, 1), -1).astype(np.int8)
+    reason = _reasons(n, hidden, config.min_n)
 
     figures = _figures(n, total[where], squares[where], raw[where] / n, row_cell, hidden)
     out = pd.DataFrame(layout.key_columns(where))
@@ -185,6 +187,10 @@ def scale_scores(
     out["suppressed"] = hidden
     out["suppression_reason"] = strings(REASONS, reason).array
     return text_keys(out)[SCALE_SCORE_COLUMNS]
+
+
+def _reasons(n: np.ndarray, hidden: np.ndarray, min_n: int) -> np.ndarray:
+    return np.where(hidden, np.where(n < min_n, 0, 1), -1).astype(np.int8)
 
 
 def hedges_g(
@@ -207,9 +213,7 @@ def hedges_g(
         pooled_var = (np.maximum(ss1, 0) + np.maximum(ss2, 0)) / (n1 + n2 - 2)
         d = (mean1 - mean2) / np.sqrt(pooled_var)
         g = (1 - 3 / (4 * (n1 + n2) - 9)) * d
-    # "pooled SD 0" up to rounding: relative to the scores' size
-    flat = pooled_var <= 1e-20 * (1.0 + mean1 * mean1 + mean2 * mean2)
-    return np.where((n1 >= 2) & (n2 >= 2) & ~flat, g, np.nan)
+    return np.where((n1 >= 2) & (n2 >= 2) & (pooled_var > 0), g, np.nan)
 
 
 def _figures(
@@ -224,7 +228,7 @@ def _figures(
     module's rule)."""
     nf = n.astype(float)
     shift = total / nf  # mean minus the block's centre
-    ss = np.maximum(squares - total * shift, 0.0)  # sum of squared deviations from the mean
+    ss = _deviations(squares, total, shift)
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(n >= 2, np.sqrt(ss / (nf - 1)), np.nan)
     # the first row of each cell is its All Students row
@@ -234,7 +238,7 @@ def _figures(
     rest_squares = squares[first] - squares
     with np.errstate(divide="ignore", invalid="ignore"):
         rest_shift = rest_total / n_rest
-    rest_ss = np.maximum(rest_squares - rest_total * rest_shift, 0.0)
+    rest_ss = _deviations(rest_squares, rest_total, rest_shift)
     g = hedges_g(n, shift, ss, n_rest, rest_shift, rest_ss)
     g[(first == np.arange(len(n))) | hidden | hidden[first]] = np.nan
     return {
@@ -242,6 +246,14 @@ def _figures(
         "sd_scale_score": np.where(hidden, np.nan, sd),
         "effect_size": g,
     }
+
+
+def _deviations(squares: np.ndarray, total: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Sum of squared deviations from the mean, from sums about the centre; 0 where it is
+    below the rounding of those sums (equal scores give exactly 0, so SD 0 and no g)."""
+    with np.errstate(invalid="ignore"):
+        ss = squares - total * shift
+    return np.where(ss <= 1e-11 * squares, 0.0, ss)
 
 
 def _scores(assessments: pd.DataFrame) -> np.ndarray:

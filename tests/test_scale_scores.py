@@ -109,8 +109,10 @@ def check_published(out: pd.DataFrame, want: pd.DataFrame) -> None:
     expected_g = np.where(hidden_all, np.nan, shown["g"])
     np.testing.assert_allclose(shown["effect_size"], expected_g, rtol=1e-9, atol=1e-9)
     hidden = got[got["suppressed"]]
-    assert hidden[["n_tested", "mean_scale_score", "sd_scale_score", "effect_size"]].isna().all(
-        axis=None
+    assert (
+        hidden[["n_tested", "mean_scale_score", "sd_scale_score", "effect_size"]]
+        .isna()
+        .all(axis=None)
     )
 
 

@@ -192,7 +192,9 @@ def audit_scale(
     if achievement is not None:
         scale = scale[_differing_blocks(scale, achievement)]
     counts = scale.assign(n_proficient=np.nan)
-    counts = counts.drop(columns=[c for c in ("display", "pct_proficient", "gap_pp") if c in counts])
+    counts = counts.drop(
+        columns=[c for c in ("display", "pct_proficient", "gap_pp") if c in counts]
+    )
     return audit(counts, config, workers=workers)
 
 

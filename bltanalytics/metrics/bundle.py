@@ -40,7 +40,15 @@ from bltanalytics.metrics.learning import (
 )
 from bltanalytics.metrics.rubric import rollup, score_rubric
 from bltanalytics.metrics.scale_scores import scale_scores as compute_scale_scores
-from bltanalytics.metrics.shapes import Quarantine, Schools, check_tables, columns, upgrade
+from bltanalytics.metrics.shapes import (
+    Quarantine,
+    ScaleScores,
+    Schools,
+    check_tables,
+    columns,
+    empty,
+    upgrade,
+)
 from bltanalytics.metrics.trends import trends as compute_trends
 
 #: the files of contract section 4, in the order they are described there
@@ -58,12 +66,13 @@ class Metrics:
     (:data:`FRAMES` names them; :meth:`frames` gives them). ``schools``: school_id,
     school_name, level. ``enrollment``: students per school, year and grade.
     ``data_quality``: quarantine entries counted per school, table, action and reason.
+    ``scale_scores``: mean scale score and Hedges' g by group (empty when built by hand
+    without one).
     ``config``: the :class:`~bltanalytics.config.Config` the figures were computed with (a
     Metrics built by hand without one, as tests do, has the defaults).
     """
 
     achievement: pd.DataFrame
-    scale_scores: pd.DataFrame
     rubric: pd.DataFrame
     rubric_summary: pd.DataFrame
     cycles: pd.DataFrame
@@ -75,6 +84,7 @@ class Metrics:
     enrollment: pd.DataFrame
     data_quality: pd.DataFrame
     quarantine: pd.DataFrame
+    scale_scores: pd.DataFrame = field(default_factory=lambda: empty(ScaleScores))
     config: Config = field(default_factory=Config)
 
     @property
@@ -98,9 +108,7 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     years = district.school_years
     assessments, students = tables["assessments"], tables["students"]
     # students matched and keys coded once, for achievement and scale scores alike
-    layout = (
-        group_layout(assessments, students, codes=district.codes) if len(assessments) else None
-    )
+    layout = group_layout(assessments, students, codes=district.codes) if len(assessments) else None
     achievement = compute_achievement(
         assessments, students, config, codes=district.codes, layout=layout
     )

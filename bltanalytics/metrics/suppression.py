@@ -171,9 +171,7 @@ def suppress(
     hidden = np.zeros(len(table), dtype=bool)
     if len(table):
         grid, flat = layout(table, family, group, linked, n, n_prof, min_n, top_code, bottom_code)
-        start = grid.primary.copy()
-        if forced is not None:
-            start.reshape(-1)[flat[np.asarray(forced, dtype=bool)]] = True
+        start = _start(grid.primary, flat, forced)
         hidden = protect(grid, protection, min_n, hidden=start).reshape(-1)[flat]
         if linked and exact_check != "none":
             hidden = repair(
@@ -209,6 +207,14 @@ def suppress(
     for column in [c for c in measures if c in out.columns and c != "gap_pp"]:
         out[column] = out[column].mask(suppressed)
     return out
+
+
+def _start(primary: np.ndarray, flat: np.ndarray, forced: np.ndarray | None) -> np.ndarray:
+    """The cells hidden before any choice: the primary ones, and the ``forced`` rows."""
+    start = primary.copy()
+    if forced is not None:
+        start.reshape(-1)[flat[np.asarray(forced, dtype=bool)]] = True
+    return start
 
 
 def suppression_reasons(

@@ -111,9 +111,7 @@ def plan_reports(
     metrics_dir = Path(out).resolve() / METRICS_DIR
     write_metrics(metrics, metrics_dir)
     # no report is made from an export that fails the privacy audit
-    require_protected(
-        audit_export(metrics.achievement, metrics.scale_scores, config), metrics_dir
-    )
+    require_protected(audit_export(metrics.achievement, metrics.scale_scores, config), metrics_dir)
     inputs = sorted(metrics_dir.glob("*.parquet"))
     shared = {
         "school_year": year or "",

@@ -381,7 +381,6 @@ Quarantine = _shape(
 #: the model of each table of the export, by its name (a field of ``Metrics``, a file stem)
 SHAPES: dict[str, pa.DataFrameSchema] = {
     "achievement": Achievement,
-    "scale_scores": ScaleScores,
     "rubric": Rubric,
     "rubric_summary": RubricSummary,
     "cycles": Cycles,
@@ -393,6 +392,7 @@ SHAPES: dict[str, pa.DataFrameSchema] = {
     "enrollment": Enrollment,
     "data_quality": DataQuality,
     "quarantine": Quarantine,
+    "scale_scores": ScaleScores,
 }
 
 

@@ -137,7 +137,7 @@ def metrics(
     from bltanalytics.config import load_config
     from bltanalytics.load import load_district
     from bltanalytics.metrics import compute_metrics, write_metrics
-    from bltanalytics.metrics.audit import audit, require_protected
+    from bltanalytics.metrics.audit import audit_export, require_protected
 
     settings = load_config(config, min_n=min_n)
     district = load_district(folder)
@@ -155,7 +155,7 @@ def metrics(
     if dropped:
         typer.echo(f"{dropped:,} input rows were quarantined: see {out / 'quarantine.csv'}")
     # the privacy audit of what was written: a failure exits 1 with its summary
-    result = audit(computed.achievement, settings)
+    result = audit_export(computed.achievement, computed.scale_scores, settings)
     require_protected(result, out)
     typer.echo(
         f"privacy audit: {result.n_suppressed:,} suppressed groups, all protected "

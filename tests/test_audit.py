@@ -16,6 +16,7 @@ from bltanalytics.cli import app
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.metrics.audit import AuditFailure, audit, audit_folder, require_protected
+from bltanalytics.metrics.shapes import ScaleScores, empty
 from bltanalytics.metrics.suppression import display_labels
 
 KEY = {"school_id": "0101", "school_year": "2025-26", "term": "Spring", "subject": "Math"}
@@ -285,6 +286,32 @@ def test_audit_folder_reads_the_csv_as_published(tmp_path):
     assert audit_folder(folder).n_below_protection == 2
 
 
+def test_audit_reads_scale_scores_beside_achievement_and_fails_its_leak(tmp_path):
+    # achievement protects X (M hidden with it); the scale table, whose counts differ (one M
+    # student has no score), hides X alone: 36 - 20 - 14 gives its n_tested back
+    counts, hidden = one_grade(
+        {"F": (20, 10), "M": (15, 9), "X": (2, 1)}, {"X": "min_n", "M": "complementary"}
+    )
+    folder = write(export(counts, hidden), tmp_path / "out")
+    assert audit_folder(folder).protected
+    scale_counts, _ = one_grade({"F": (20, 10), "M": (14, 9), "X": (2, 1)}, {})
+    scale = export(scale_counts, {k: v for k, v in hidden.items() if k[2] == "X"})
+    scale = scale.drop(columns=["n_proficient", "pct_proficient", "display", "gap_pp"])
+    scale.to_csv(folder / "scale_scores.csv", index=False)
+    result = audit_folder(folder)
+    assert result.scale is not None and not result.scale.protected
+    assert not result.protected
+    assert result.scale.groups["n_min"].tolist() == [2, 2]  # grade 3 and All
+    cli = CliRunner().invoke(app, ["audit", str(folder)])
+    assert cli.exit_code == 1
+    assert "scale_scores.csv: 2 suppressed groups" in cli.output
+    assert "grade 3, sex, X: n_tested exactly 2" in cli.output
+    # the same scale table hiding M as well is protected
+    scale = export(scale_counts, hidden)
+    scale.drop(columns=["n_proficient"]).to_csv(folder / "scale_scores.csv", index=False)
+    assert audit_folder(folder).protected
+
+
 # --- metrics and reports refuse an export that fails the audit ----------------------------------
 
 SAMPLE = __import__("pathlib").Path(__file__).parents[1] / "data" / "sample"
@@ -298,6 +325,8 @@ def leaky_achievement(monkeypatch):
     counts, hidden = one_grade({"F": (20, 10), "M": (15, 9), "X": (2, 1)}, {"X": "min_n"})
     frame = export(counts, hidden)
     monkeypatch.setattr(bundle, "compute_achievement", lambda *a, **k: frame.copy())
+    # scale scores are computed from the real achievement; this export publishes none
+    monkeypatch.setattr(bundle, "compute_scale_scores", lambda *a, **k: empty(ScaleScores))
     return frame
 
 
@@ -309,6 +338,8 @@ def protected_achievement(monkeypatch):
     counts, hidden = one_grade(family, {"X": "min_n", "M": "complementary"})
     frame = export(counts, hidden)
     monkeypatch.setattr(bundle, "compute_achievement", lambda *a, **k: frame.copy())
+    # scale scores are computed from the real achievement; this export publishes none
+    monkeypatch.setattr(bundle, "compute_scale_scores", lambda *a, **k: empty(ScaleScores))
     return frame
 
 

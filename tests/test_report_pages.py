@@ -231,3 +231,9 @@ def test_reports_pdf_option_writes_a_pdf_beside_each_page(tmp_path):
                 ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
             ).stdout
         )
+
+
+def test_school_pages_show_the_scale_score_section(rendered):
+    page = (rendered["warm"] / "school_0101.html").read_text(encoding="utf-8")
+    assert "Mean scale score by student group" in page
+    assert "Effect size (Hedges" in page

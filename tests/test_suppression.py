@@ -473,3 +473,23 @@ def test_published_percentages_and_display_agree(table):
 def test_rows_of_grade_all_only_are_one_family_each():
     out = suppress(family({"A": 3, "B": 20, "C": 30}, grade="All"))
     assert reasons(out) == {"A": "min_n", "B": "complementary", "C": ""}
+
+
+def test_forced_rows_stay_hidden_and_are_protected():
+    from bltanalytics.metrics.audit import audit
+
+    rows = [("all", "All Students", 40, 20), ("sex", "F", 20, 10), ("sex", "M", 15, 6),
+            ("sex", "X", 5, 4)]  # fmt: skip
+    t = pd.DataFrame(
+        [("01", "2025-26", "Spring", "Math", g, *r) for g in ("3", "All") for r in rows],
+        columns=["school_id", "school_year", "term", "subject", "grade", "dimension", "group",
+                 "n_tested", "n_proficient"],
+    )  # fmt: skip
+    plain = suppress(t)
+    forced = (t["group"] == "F").to_numpy()
+    out = suppress(t, forced=forced)
+    assert out.loc[forced, "suppressed"].all() and not plain.loc[forced, "suppressed"].any()
+    assert (out.loc[forced, "suppression_reason"] == "complementary").all()
+    # F now protects X (the smallest choice was M): M is published
+    assert not out.loc[(t["group"] == "M").to_numpy(), "suppressed"].any()
+    assert audit(out).protected

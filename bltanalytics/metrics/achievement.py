@@ -34,6 +34,8 @@ is one ``np.bincount`` over the assessment rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -85,6 +87,7 @@ def achievement(
     config: Config | None = None,
     *,
     codes: dict[str, dict[str, ColumnCodes]] | None = None,
+    layout: GroupLayout | None = None,
 ) -> pd.DataFrame:
     """Percent proficient by school, year, term, subject, grade, dimension and group, suppressed.
 
@@ -97,6 +100,7 @@ def achievement(
 
     ``codes``: the integer codes cleaning made of key columns (``District.codes``: per table,
     per column); used for the columns they still describe, so ids are not hashed again.
+    ``layout``: :func:`group_layout` of the same tables, when the caller already has it.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"student_id": ["1", "2"], "school_id": "0101",
@@ -111,17 +115,195 @@ def achievement(
     """
     config = config or Config()
     _require(assessments, (*_ASSESSMENT_NEEDS, "proficient"), "assessments")
-    _require(students, _STUDENT_NEEDS, "students")
     if len(assessments) == 0:
+        _require(students, _STUDENT_NEEDS, "students")
         return _empty()
+    layout = layout or group_layout(assessments, students, codes=codes)
+    counts = layout.count(_proficient(assessments["proficient"]), 2)
+    tested = counts.sum(axis=2)
+    present = np.flatnonzero(tested.ravel())
+    table = pd.DataFrame(
+        {
+            **layout.key_columns(present),
+            "n_tested": tested.ravel()[present],
+            "n_proficient": counts[:, :, 1].ravel()[present],
+        }
+    )
+    del counts, tested
+    out = suppress(
+        table,
+        min_n=config.min_n,
+        family=FAMILY,
+        top_code=config.top_code,
+        bottom_code=config.bottom_code,
+    )
+    del table
 
-    # Integer codes for the keys, numbered in display order.
+    # gap_pp from published figures only: empty where the group or All Students is suppressed.
+    # The first row of every cell is its All Students row.
+    pct = out["pct_proficient"].to_numpy()
+    out["gap_pp"] = pct - pct[first_of_cell(present // layout.n_columns)]
+    return text_keys(out)[ACHIEVEMENT_COLUMNS]
+
+
+#: the key columns of an achievement-shaped table, in order
+KEY_COLUMNS: tuple[str, ...] = (
+    "school_id",
+    "school_year",
+    "term",
+    "subject",
+    "grade",
+    "dimension",
+    "group",
+)
+
+
+def text_keys(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its categorical :data:`KEY_COLUMNS` (from
+    :meth:`GroupLayout.key_columns`) as text columns."""
+    out = table.copy(deep=False)
+    for column in KEY_COLUMNS:
+        values = out[column]
+        out[column] = strings(values.cat.categories.to_numpy(), values.cat.codes.to_numpy()).array
+    return out
+
+
+def first_of_cell(row_cell: np.ndarray) -> np.ndarray:
+    """For sorted cell numbers of rows, the position of the first row of each row's cell.
+
+    >>> first_of_cell(np.array([0, 0, 0, 3, 3, 5])).tolist()
+    [0, 0, 0, 3, 3, 5]
+    """
+    new_cell = _run_starts(row_cell)
+    return np.flatnonzero(new_cell)[np.cumsum(new_cell) - 1]
+
+
+@dataclass(frozen=True)
+class GroupLayout:
+    """Where every assessment row counts: its cell and its group in each dimension.
+
+    A *cell* is one school, year, term, subject and grade; cells are numbered in the sort
+    order of :func:`achievement`, each grade ``All`` cell after the grades of its school, year,
+    term and subject. A *column* is one group of one dimension (:data:`DIMENSIONS` order, then
+    each dimension's groups in display order). :meth:`count` and :meth:`total` give figures
+    per (cell, column); :meth:`key_columns` names the (cell, column) pairs asked for.
+    Made by :func:`group_layout`; shared by :mod:`.achievement` and :mod:`.scale_scores` so both
+    match students and code keys the same way.
+    """
+
+    row_cell: np.ndarray  # each assessment row's cell among the grade cells
+    n_grade_cells: int
+    rows: np.ndarray  # each assessment row's students row (len(students) if none)
+    groups: dict[str, tuple[str, ...]]
+    group_codes: dict[str, np.ndarray]
+    all_order: np.ndarray  # grade cells then grade-All cells -> sort order
+    all_starts: np.ndarray  # first grade cell of each (school, year, term, subject)
+    block: np.ndarray  # each cell's (school, year, term, subject), numbered from 0
+    grade_block: np.ndarray  # the same of each grade cell (numbered as row_cell)
+    codes: dict[str, np.ndarray]  # each cell's code of the key columns
+    categories: dict[str, np.ndarray]  # the values of each key column's codes
+
+    @property
+    def n_columns(self) -> int:
+        return sum(len(g) for g in self.groups.values())
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.block)
+
+    def row_block(self) -> np.ndarray:
+        """Each assessment row's (school, year, term, subject) number (as :attr:`block`)."""
+        return self.grade_block[self.row_cell]
+
+    def count(self, slot: np.ndarray, n_slots: int) -> np.ndarray:
+        """Rows counted by (cell, column, slot), shape ``(n_cells, n_columns, n_slots)``.
+
+        ``slot``: each assessment row's slot, 0 to ``n_slots - 1`` (proficient or not, say).
+        """
+        width = n_slots * max(len(g) for g in self.groups.values())
+        cell = self.row_cell * width
+        cell += slot
+        key = np.empty_like(cell)
+        parts = []
+        for dimension in DIMENSIONS:
+            if dimension == "all":
+                key[:] = cell
+            else:
+                np.add(cell, np.take(n_slots * self.group_codes[dimension], self.rows), out=key)
+            counts = np.bincount(key, minlength=self.n_grade_cells * width)
+            counts = counts.reshape(self.n_grade_cells, width // n_slots, n_slots)
+            parts.append(counts[:, : len(self.groups[dimension]), :])
+        del cell, key
+        return self.with_all_grades(np.hstack(parts))
+
+    def total(self, values: np.ndarray) -> np.ndarray:
+        """Sums of ``values`` (float, one per assessment row) by (cell, column)."""
+        width = max(len(g) for g in self.groups.values())
+        cell = self.row_cell * width
+        key = np.empty_like(cell)
+        parts = []
+        for dimension in DIMENSIONS:
+            if dimension == "all":
+                key[:] = cell
+            else:
+                np.add(cell, np.take(self.group_codes[dimension], self.rows), out=key)
+            sums = np.bincount(key, weights=values, minlength=self.n_grade_cells * width)
+            parts.append(sums.reshape(self.n_grade_cells, width)[:, : len(self.groups[dimension])])
+        return self.with_all_grades(np.hstack(parts))
+
+    def with_all_grades(self, by_grade: np.ndarray) -> np.ndarray:
+        """Figures of the grade cells, plus their grade ``All`` sums, in cell order."""
+        return np.concatenate([by_grade, np.add.reduceat(by_grade, self.all_starts, axis=0)])[
+            self.all_order
+        ]
+
+    def key_columns(self, present: np.ndarray) -> dict[str, pd.Categorical]:
+        """The :data:`KEY_COLUMNS` (categorical) of the (cell, column) pairs at flat positions
+        ``present`` of a ``(n_cells, n_columns)`` array."""
+        n_columns = self.n_columns
+        row_cell = present // n_columns
+        row_column = present % n_columns
+        dims = DIMENSIONS
+        labels = list(dict.fromkeys(g for d in dims for g in self.groups[d]))
+        column_dimension = np.repeat(np.arange(len(dims)), [len(self.groups[d]) for d in dims])
+        column_label = np.array([labels.index(g) for d in dims for g in self.groups[d]])
+        return {
+            **{
+                name: _category(self.codes[name][row_cell], self.categories[name])
+                for name in KEY_COLUMNS[:5]
+            },
+            "dimension": _category(column_dimension[row_column], dims),
+            "group": _category(column_label[row_column], labels),
+        }
+
+
+def group_layout(
+    assessments: pd.DataFrame,
+    students: pd.DataFrame,
+    *,
+    codes: dict[str, dict[str, ColumnCodes]] | None = None,
+) -> GroupLayout:
+    """The :class:`GroupLayout` of cleaned ``assessments`` (not empty) and ``students``.
+
+    ``codes``: as for :func:`achievement`.
+
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"student_id": ["1", "2"], "school_id": "0101",
+    ...     "school_year": "2025-26", "term": "Fall", "subject": "ELA", "grade": ["4", "3"]})
+    >>> s = pd.DataFrame({"student_id": ["1"], "school_id": "0101", "school_year": "2025-26"})
+    >>> layout = group_layout(a, s)
+    >>> layout.count(np.zeros(2, dtype=np.int64), 1)[:, 0, 0].tolist()   # grades 3, 4, All
+    [1, 1, 2]
+    """
+    _require(assessments, _ASSESSMENT_NEEDS, "assessments")
+    _require(students, _STUDENT_NEEDS, "students")
     cleaned_codes = codes or {}
 
     def given(table: str, frame: pd.DataFrame, column: str) -> ColumnCodes | None:
         found = cleaned_codes.get(table, {}).get(column)
         return found.of(frame[column]) if found is not None else None
 
+    # Integer codes for the keys, numbered in display order.
     keys = {
         name: _ordered_codes(
             assessments[name],
@@ -129,18 +311,17 @@ def achievement(
             ORDERS.get(name, ()),
             given("assessments", assessments, name),
         )
-        for name in ("school_id", "school_year", "term", "subject", "grade")
+        for name in KEY_COLUMNS[:5]
     }
     radix = [len(distinct) for _, distinct in keys.values()]
     school, year = keys["school_id"][0], keys["school_year"][0]
 
     # One id per (school, year, term, subject, grade) cell with tests, numbered in sort order.
     cell = school.astype(np.int64)
-    for (codes, _), size in zip(list(keys.values())[1:], radix[1:], strict=True):
+    for (key_codes, _), size in zip(list(keys.values())[1:], radix[1:], strict=True):
         cell *= size
-        cell += codes
+        cell += key_codes
     cell, cell_keys = compact(cell, float(np.prod(radix, dtype=np.float64)))
-    n_cells = len(cell_keys)
 
     rows = _student_rows(
         assessments,
@@ -156,42 +337,20 @@ def achievement(
     groups, group_codes = _dimension_codes(students)
     del school, year
 
-    # Counts: one bincount per dimension over (cell, group, proficient). Row key =
-    # cell * width + 2 * group + proficient, so even slots count not proficient, odd proficient.
-    width = 2 * max(len(g) for g in groups.values())
-    cell *= width
-    cell += _proficient(assessments["proficient"])
-    key = np.empty_like(cell)
-    tested_parts, proficient_parts = [], []
-    for dimension in DIMENSIONS:
-        if dimension == "all":
-            key[:] = cell
-        else:
-            np.add(cell, np.take(2 * group_codes[dimension], rows), out=key)
-        counts = np.bincount(key, minlength=n_cells * width).reshape(n_cells, width // 2, 2)
-        counts = counts[:, : len(groups[dimension]), :]
-        tested_parts.append(counts.sum(axis=2))
-        proficient_parts.append(counts[:, :, 1])
-    del cell, key, rows
-    tested = np.hstack(tested_parts)
-    n_prof = np.hstack(proficient_parts)
-    del tested_parts, proficient_parts
-
     # Grade "All": cells are sorted, so the grades of one (school, year, term, subject) are
     # contiguous and reduceat sums them. Each "All" cell goes after its grades.
     n_grades = radix[4]
     parent = cell_keys // n_grades
     new_parent = _run_starts(parent)
     starts = np.flatnonzero(new_parent)
+    block_of = np.cumsum(new_parent) - 1
     order = np.argsort(
         np.r_[
-            (np.cumsum(new_parent) - 1) * (n_grades + 1) + cell_keys % n_grades,
+            block_of * (n_grades + 1) + cell_keys % n_grades,
             np.arange(len(starts)) * (n_grades + 1) + n_grades,
         ],
         kind="stable",
     )
-    tested = np.vstack([tested, np.add.reduceat(tested, starts, axis=0)])[order]
-    n_prof = np.vstack([n_prof, np.add.reduceat(n_prof, starts, axis=0)])[order]
     cell_parent = np.r_[parent, parent[starts]][order]
     cell_grade = np.r_[cell_keys % n_grades, np.full(len(starts), n_grades)][order]
 
@@ -202,48 +361,21 @@ def achievement(
         cell_codes[name] = rest % size
         rest = rest // size
     cell_codes["school_id"] = rest
-
-    # One output row per non-empty group, already in sort order (cell, dimension, group).
-    n_columns = tested.shape[1]
-    present = np.flatnonzero(tested.ravel())
-    row_cell = present // n_columns
-    row_column = present % n_columns
-    labels = list(dict.fromkeys(g for d in DIMENSIONS for g in groups[d]))
-    column_dimension = np.repeat(np.arange(len(DIMENSIONS)), [len(groups[d]) for d in DIMENSIONS])
-    column_label = np.array([labels.index(g) for d in DIMENSIONS for g in groups[d]])
     categories = {name: distinct for name, (_, distinct) in keys.items()}
     categories["grade"] = np.append(categories["grade"], ALL_GRADES)
-    table = pd.DataFrame(
-        {
-            **{
-                name: _category(cell_codes[name][row_cell], categories[name])
-                for name in ("school_id", "school_year", "term", "subject", "grade")
-            },
-            "dimension": _category(column_dimension[row_column], DIMENSIONS),
-            "group": _category(column_label[row_column], labels),
-            "n_tested": tested.ravel()[present],
-            "n_proficient": n_prof.ravel()[present],
-        }
+    return GroupLayout(
+        row_cell=cell,
+        n_grade_cells=len(cell_keys),
+        rows=rows,
+        groups=groups,
+        group_codes=group_codes,
+        all_order=order,
+        all_starts=starts,
+        block=np.r_[block_of, np.arange(len(starts))][order],
+        grade_block=block_of,
+        codes=cell_codes,
+        categories=categories,
     )
-    del tested, n_prof, present, row_column
-    out = suppress(
-        table,
-        min_n=config.min_n,
-        family=FAMILY,
-        top_code=config.top_code,
-        bottom_code=config.bottom_code,
-    )
-    del table
-
-    # gap_pp from published figures only: empty where the group or All Students is suppressed.
-    # The first row of every cell is its All Students row.
-    pct = out["pct_proficient"].to_numpy()
-    new_cell = _run_starts(row_cell)
-    out["gap_pp"] = pct - pct[new_cell][np.cumsum(new_cell) - 1]
-    for column in ("school_id", "school_year", "term", "subject", "grade", "dimension", "group"):
-        values = out[column]
-        out[column] = strings(values.cat.categories.to_numpy(), values.cat.codes.to_numpy()).array
-    return out[ACHIEVEMENT_COLUMNS]
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:

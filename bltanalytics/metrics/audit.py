@@ -38,7 +38,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,10 @@ import pandas as pd
 
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.metrics.audit_model import NEEDED, Model, empty_groups
+from bltanalytics.metrics.audit_model import BLOCK, NEEDED, Model, empty_groups
+
+#: the scale-score file read beside ``achievement.csv``
+SCALE_FILE = "scale_scores.csv"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class AuditResult:
     groups: pd.DataFrame
     protection: int
     coded_exact: int = 0
+    #: the audit of ``scale_scores.csv`` read beside it (:func:`audit_scale`), when there is one
+    scale: AuditResult | None = None
 
     @property
     def n_suppressed(self) -> int:
@@ -80,7 +85,8 @@ class AuditResult:
 
     @property
     def protected(self) -> bool:
-        return bool(self.groups["protected"].all()) and self.coded_exact == 0
+        own = bool(self.groups["protected"].all()) and self.coded_exact == 0
+        return own and (self.scale is None or self.scale.protected)
 
     def worst(self, k: int = 10) -> pd.DataFrame:
         """The ``k`` least protected groups: narrowest interval first, disclosures next."""
@@ -102,11 +108,21 @@ class AuditResult:
             lines.append(
                 f"coded groups (≥95%/≤5%) publishing their exact n_proficient: {self.coded_exact:,}"
             )
+        if self.scale is not None:
+            scale = self.scale
+            lines.append(
+                f"scale_scores.csv: {scale.n_suppressed:,} suppressed groups checked where it "
+                f"differs from achievement, {scale.n_below_protection:,} below the protection "
+                "level"
+            )
         if self.protected:
             lines.append("protected: no hidden figure can be worked out from the export")
             return "\n".join(lines)
         lines.append("worst examples (school, year, term, subject, grade, dimension, group):")
-        for r in self.worst().itertuples(index=False):
+        worst = self.worst()
+        if self.scale is not None:
+            worst = pd.concat([worst, self.scale.worst()], ignore_index=True)
+        for r in worst.itertuples(index=False):
             interval = (
                 f"n_tested exactly {r.n_min}"
                 if r.n_min == r.n_max
@@ -147,6 +163,81 @@ def audit(
     return AuditResult(verdict, config.protection, model.coded_exact)
 
 
+def audit_scale(
+    scale: pd.DataFrame,
+    config: Config | None = None,
+    *,
+    achievement: pd.DataFrame | None = None,
+    workers: int | None = None,
+) -> AuditResult:
+    """Audit a ``scale_scores`` table *as published*: its ``n_tested`` (students with a scale
+    score) read the way :func:`audit` reads achievement's (the same lines, the same rule), with
+    no attribute test, since no proficient count is published there (every ``n_proficient`` is
+    an unknown, so none can be forced).
+
+    ``achievement``: the achievement table published with it. A block (school, year, term,
+    subject) whose rows publish the same ``n_tested`` and hide the same groups in both tables
+    sets the attacker the same system of counts, which :func:`audit` checks there: only the
+    other blocks are solved again.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"school_id": "01", "school_year": "2025-26", "term": "Spring",
+    ...     "subject": "Math", "grade": "3", "dimension": ["all", "sex", "sex"],
+    ...     "group": ["All Students", "F", "M"], "n_tested": [20, 15, None],
+    ...     "suppressed": [False, False, True], "suppression_reason": [None, None, "min_n"]})
+    >>> audit_scale(t).groups[["group", "n_min", "n_max", "p_forced", "protected"]]
+      group  n_min  n_max p_forced  protected
+    0     M      5      5     none      False
+    """
+    if achievement is not None:
+        scale = scale[_differing_blocks(scale, achievement)]
+    counts = scale.assign(n_proficient=np.nan)
+    counts = counts.drop(
+        columns=[c for c in ("display", "pct_proficient", "gap_pp") if c in counts]
+    )
+    return audit(counts, config, workers=workers)
+
+
+def _differing_blocks(scale: pd.DataFrame, achievement: pd.DataFrame) -> np.ndarray:
+    """For each scale row: does its block publish other counts or hide other groups than
+    achievement does?"""
+    keys = list(NEEDED[:7])
+    shown = ["n_tested", "suppressed"]
+
+    def published(table: pd.DataFrame) -> pd.DataFrame:
+        out = table[keys].astype("str")
+        out["n_tested"] = pd.to_numeric(table["n_tested"]).to_numpy(dtype=float, na_value=-1.0)
+        out["suppressed"] = table["suppressed"].astype("str").str.lower().isin(["true", "1"])
+        return out
+
+    both = published(scale).merge(published(achievement), on=keys, how="outer", indicator=True)
+    same = (both["_merge"] == "both").to_numpy().copy()
+    for column in shown:
+        same &= (both[f"{column}_x"] == both[f"{column}_y"]).fillna(False).to_numpy(dtype=bool)
+    block = list(BLOCK)
+    differing = both.loc[~same, block].drop_duplicates()
+    return (
+        scale[block].astype("str").merge(differing, on=block, how="left", indicator=True)["_merge"]
+        == "both"
+    ).to_numpy()
+
+
+def audit_export(
+    achievement: pd.DataFrame,
+    scale_scores: pd.DataFrame | None = None,
+    config: Config | None = None,
+    *,
+    workers: int | None = None,
+) -> AuditResult:
+    """:func:`audit` of ``achievement`` with, when given, :func:`audit_scale` of the
+    ``scale_scores`` published beside it (the result's ``scale``)."""
+    result = audit(achievement, config, workers=workers)
+    if scale_scores is None:
+        return result
+    scale = audit_scale(scale_scores, config, achievement=achievement, workers=workers)
+    return replace(result, scale=scale)
+
+
 def export_file(path: str | Path) -> Path:
     """The achievement file of an export folder, or of a reports folder's ``_metrics``."""
     path = Path(path)
@@ -164,17 +255,18 @@ def export_file(path: str | Path) -> Path:
     )
 
 
-def read_published(path: str | Path) -> pd.DataFrame:
-    """Read ``achievement.csv`` as an attacker would: text ids, numbers where given."""
+def read_published(path: str | Path, needed=NEEDED) -> pd.DataFrame:
+    """Read ``achievement.csv`` (or a file named by ``path``) as an attacker would: text ids,
+    numbers where given. ``needed``: the columns it must have."""
     csv = export_file(path)
     try:
         frame = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow")
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise BltError(f"{csv} cannot be read as CSV: {exc}") from None
-    missing = [c for c in NEEDED if c not in frame.columns]
+    missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise BltError(
-            f"{csv} is not an achievement export: it lacks the column(s) {', '.join(missing)}"
+            f"{csv} is not a {csv.stem} export: it lacks the column(s) {', '.join(missing)}"
         )
     return frame
 
@@ -182,8 +274,15 @@ def read_published(path: str | Path) -> pd.DataFrame:
 def audit_folder(
     path: str | Path, config: Config | None = None, *, workers: int | None = None
 ) -> AuditResult:
-    """Audit the export in ``path`` (a metrics export, or a reports folder's ``_metrics``)."""
-    return audit(read_published(path), config, workers=workers)
+    """Audit the export in ``path`` (a metrics export, or a reports folder's ``_metrics``):
+    ``achievement.csv``, and ``scale_scores.csv`` beside it when there is one
+    (:func:`audit_scale`, the result's ``scale``)."""
+    csv = export_file(path)
+    scale_csv = csv.with_name(SCALE_FILE)
+    scale = None
+    if scale_csv.is_file():
+        scale = read_published(scale_csv, [c for c in NEEDED if c != "n_proficient"])
+    return audit_export(read_published(csv), scale, config, workers=workers)
 
 
 class AuditFailure(BltError):

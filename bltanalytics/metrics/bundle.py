@@ -30,6 +30,7 @@ from bltanalytics.config import Config
 from bltanalytics.errors import BltError, ConfigError
 from bltanalytics.load import District
 from bltanalytics.metrics.achievement import achievement as compute_achievement
+from bltanalytics.metrics.achievement import group_layout
 from bltanalytics.metrics.csvwrite import write_csv
 from bltanalytics.metrics.cycles import team_cycles
 from bltanalytics.metrics.learning import (
@@ -38,7 +39,16 @@ from bltanalytics.metrics.learning import (
     pd_participation,
 )
 from bltanalytics.metrics.rubric import rollup, score_rubric
-from bltanalytics.metrics.shapes import Quarantine, Schools, check_tables, columns, upgrade
+from bltanalytics.metrics.scale_scores import scale_scores as compute_scale_scores
+from bltanalytics.metrics.shapes import (
+    Quarantine,
+    ScaleScores,
+    Schools,
+    check_tables,
+    columns,
+    empty,
+    upgrade,
+)
 from bltanalytics.metrics.trends import trends as compute_trends
 
 #: the files of contract section 4, in the order they are described there
@@ -56,6 +66,8 @@ class Metrics:
     (:data:`FRAMES` names them; :meth:`frames` gives them). ``schools``: school_id,
     school_name, level. ``enrollment``: students per school, year and grade.
     ``data_quality``: quarantine entries counted per school, table, action and reason.
+    ``scale_scores``: mean scale score and Hedges' g by group (empty when built by hand
+    without one).
     ``config``: the :class:`~bltanalytics.config.Config` the figures were computed with (a
     Metrics built by hand without one, as tests do, has the defaults).
     """
@@ -72,6 +84,7 @@ class Metrics:
     enrollment: pd.DataFrame
     data_quality: pd.DataFrame
     quarantine: pd.DataFrame
+    scale_scores: pd.DataFrame = field(default_factory=lambda: empty(ScaleScores))
     config: Config = field(default_factory=Config)
 
     @property
@@ -93,12 +106,17 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     config = config or Config()
     tables = district.tables
     years = district.school_years
+    assessments, students = tables["assessments"], tables["students"]
+    # students matched and keys coded once, for achievement and scale scores alike
+    layout = group_layout(assessments, students, codes=district.codes) if len(assessments) else None
     achievement = compute_achievement(
-        tables["assessments"], tables["students"], config, codes=district.codes
+        assessments, students, config, codes=district.codes, layout=layout
+    )
+    scale_scores = compute_scale_scores(
+        assessments, students, config, layout=layout, achievement=achievement
     )
     rubric = score_rubric(tables, config)
     staff, activities = tables.get("staff"), tables.get("pd_activities")
-    students = tables["students"]
     # cleaning keeps one row per student, school and year, so rows are students
     enrollment = (
         students.groupby(["school_id", "school_year", "grade"], sort=True)
@@ -117,6 +135,7 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     )
     return Metrics(
         achievement=achievement,
+        scale_scores=scale_scores,
         rubric=rubric,
         rubric_summary=rollup(rubric),
         cycles=team_cycles(tables.get("team_cycles"), tables.get("cycle_results"), config),

@@ -137,6 +137,49 @@ Achievement = _shape(
     ],
 )
 
+#: the figures of a scale-score row left empty where it is suppressed
+SCALE_BLANKS: tuple[str, ...] = ("n_tested", "mean_scale_score", "sd_scale_score", "effect_size")
+
+#: ``scale_scores.csv``: mean scale score and Hedges' g by group, the rows of achievement that
+#: have a scale score (docs/scale_scores.md). A suppressed row shows none of its figures.
+ScaleScores = _shape(
+    "scale_scores",
+    {
+        "school_id": _text(),
+        "school_year": _year(),
+        "term": _one_of(TERMS),
+        "subject": _one_of(SUBJECTS),
+        "grade": _one_of(ACHIEVEMENT_GRADES),
+        "dimension": _one_of(DIMENSIONS),
+        "group": _text(),
+        "n_tested": _count("Int64", low=1, nullable=True),
+        "mean_scale_score": pa.Column("float64", nullable=True),
+        "sd_scale_score": pa.Column("float64", pa.Check.ge(0), nullable=True),
+        "effect_size": pa.Column("float64", nullable=True),
+        "suppressed": pa.Column("bool"),
+        "suppression_reason": _one_of(SUPPRESSION_REASONS, nullable=True),
+    },
+    rules=[
+        *((f"{c}: empty where suppressed", _hidden(c)) for c in SCALE_BLANKS),
+        (
+            "suppression_reason: given exactly where suppressed",
+            lambda f: f["suppressed"] == f["suppression_reason"].notna(),
+        ),
+        (
+            "mean_scale_score: given exactly where published",
+            lambda f: f["suppressed"] == f["mean_scale_score"].isna(),
+        ),
+        (
+            "sd_scale_score: empty where n_tested is below 2",
+            lambda f: (f["n_tested"] >= 2).fillna(True).astype(bool) | f["sd_scale_score"].isna(),
+        ),
+        (
+            "effect_size: empty on All Students rows",
+            lambda f: (f["dimension"] != "all") | f["effect_size"].isna(),
+        ),
+    ],
+)
+
 #: ``rubric.csv``: one row per school, school year and indicator (docs/rubric.md).
 Rubric = _shape(
     "rubric",
@@ -347,6 +390,7 @@ SHAPES: dict[str, pa.DataFrameSchema] = {
     "enrollment": Enrollment,
     "data_quality": DataQuality,
     "quarantine": Quarantine,
+    "scale_scores": ScaleScores,
 }
 
 

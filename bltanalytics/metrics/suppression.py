@@ -93,6 +93,7 @@ def suppress(
     bottom_code: float = _DEFAULTS.bottom_code,
     linked: bool | None = None,
     exact_check: str = "all",
+    forced: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Apply min_n and linked complementary suppression, coding and display to one row per group.
 
@@ -116,6 +117,9 @@ def suppress(
     passes), ``"suspicious"`` (blocks where a grade's All Students is hidden or the lines
     read together already narrow a hidden count below ``protection``: faster, not a
     guarantee) or ``"none"`` (the heuristic alone).
+    ``forced``: rows (bool, one per row) hidden whatever their size, because another table
+    hides them (scale scores hide what achievement hides); the others are chosen to protect
+    them too. Their reason is ``min_n`` or ``complementary`` by their own ``n_tested``.
 
     >>> import pandas as pd
     >>> t = pd.DataFrame({"school_id": ["01"] * 3, "group": ["Yes", "No", "Not reported"],
@@ -167,7 +171,8 @@ def suppress(
     hidden = np.zeros(len(table), dtype=bool)
     if len(table):
         grid, flat = layout(table, family, group, linked, n, n_prof, min_n, top_code, bottom_code)
-        hidden = protect(grid, protection, min_n).reshape(-1)[flat]
+        start = _start(grid.primary, flat, forced)
+        hidden = protect(grid, protection, min_n, hidden=start).reshape(-1)[flat]
         if linked and exact_check != "none":
             hidden = repair(
                 table,
@@ -202,6 +207,14 @@ def suppress(
     for column in [c for c in measures if c in out.columns and c != "gap_pp"]:
         out[column] = out[column].mask(suppressed)
     return out
+
+
+def _start(primary: np.ndarray, flat: np.ndarray, forced: np.ndarray | None) -> np.ndarray:
+    """The cells hidden before any choice: the primary ones, and the ``forced`` rows."""
+    start = primary.copy()
+    if forced is not None:
+        start.reshape(-1)[flat[np.asarray(forced, dtype=bool)]] = True
+    return start
 
 
 def suppression_reasons(

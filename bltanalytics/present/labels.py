@@ -42,6 +42,7 @@ SECTIONS = (
     "quarantine_actions",
     "tables",
     "notes",
+    "effect_size",
     "say_suppressed",
 )
 
@@ -54,6 +55,7 @@ REQUIRED = {
     "statuses": ("met", "approaching", "not_met", "insufficient_data", "no_data"),
     "suppression": ("min_n", "complementary"),
     "suppression_chart": ("min_n", "complementary"),
+    "effect_size": ("lower", "higher", "equal", "none"),
 }
 
 
@@ -76,6 +78,7 @@ class Labels:
     quarantine_actions: MappingProxyType
     tables: MappingProxyType
     notes: MappingProxyType
+    effect_size: MappingProxyType
     say_suppressed: str
 
 

@@ -38,6 +38,7 @@ _NAMES = {
     ),
     "practice": ("learning", "scorecard", "walkthroughs"),
     "school": ("achievement", "data_quality", "overview", "team_cycles", "trend"),
+    "scores": ("scale_scores",),
     "section": ("Section",),
     "source": ("SAMPLE_DIR", "load", "resolve_year", "sample_dir", "school_pages"),
 }

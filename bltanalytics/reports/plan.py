@@ -21,7 +21,7 @@ from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.load import load_district, school_year_text
 from bltanalytics.metrics import compute_metrics, write_metrics
-from bltanalytics.metrics.audit import audit, require_protected
+from bltanalytics.metrics.audit import audit_export, require_protected
 from bltanalytics.reports.jobs import REPORT_KEY, ReportJob, RunSummary
 from bltanalytics.reports.source import school_key
 
@@ -112,7 +112,7 @@ def plan_reports(
     metrics_dir = Path(out).resolve() / METRICS_DIR
     write_metrics(metrics, metrics_dir)
     # no report is made from an export that fails the privacy audit
-    require_protected(audit(metrics.achievement, config), metrics_dir)
+    require_protected(audit_export(metrics.achievement, metrics.scale_scores, config), metrics_dir)
     inputs = sorted(metrics_dir.glob("*.parquet"))
     shared = {
         "school_year": year or "",

@@ -54,6 +54,12 @@ reports.overview(metrics, school_id, year)
 reports.achievement(metrics, school_id, year)
 
 # %% [markdown]
+# ## Mean scale score by student group
+
+# %%
+reports.scale_scores(metrics, school_id, year)
+
+# %% [markdown]
 # ## Trend across terms and years
 
 # %%

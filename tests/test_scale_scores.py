@@ -107,7 +107,10 @@ def check_published(out: pd.DataFrame, want: pd.DataFrame) -> None:
     all_hidden = got[got["dimension"] == "all"].set_index(KEYS[:5])["suppressed"]
     hidden_all = all_hidden.reindex(pd.MultiIndex.from_frame(shown[KEYS[:5]])).to_numpy()
     expected_g = np.where(hidden_all, np.nan, shown["g"])
-    np.testing.assert_allclose(shown["effect_size"], expected_g, rtol=1e-9, atol=1e-9)
+    # g divides by a pooled SD that the recount builds from two separate np.std calls: with
+    # near-equal scores the two ways round differ by a few parts in a billion (Hypothesis found
+    # 8/19 against 8/19 - 1.6e-9), far below the two decimals a reader sees
+    np.testing.assert_allclose(shown["effect_size"], expected_g, rtol=1e-7, atol=1e-9)
     hidden = got[got["suppressed"]]
     assert (
         hidden[["n_tested", "mean_scale_score", "sd_scale_score", "effect_size"]]

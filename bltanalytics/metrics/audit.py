@@ -121,13 +121,20 @@ class AuditResult:
 
 
 def audit(
-    achievement: pd.DataFrame, config: Config | None = None, *, workers: int | None = None
+    achievement: pd.DataFrame,
+    config: Config | None = None,
+    *,
+    workers: int | None = None,
+    start: dict | None = None,
 ) -> AuditResult:
     """Audit an achievement table *as published* (suppressed counts empty or ignored).
 
     ``achievement`` has the columns of ``achievement.csv`` (at least :data:`NEEDED`, plus
     ``suppression_reason`` and ``display`` when present). Returns an :class:`AuditResult`.
     ``workers``: processes for the programmes (default: 2 when there are many blocks).
+    ``start``: a consistent table known to the caller and what moves from it proved
+    (:meth:`bltanalytics.metrics.audit_model.Model.build`; the suppression passes the true
+    counts): the programmes then look only at what it leaves unproved.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"school_id": "01", "school_year": "2025-26", "term": "Spring",
@@ -140,7 +147,7 @@ def audit(
     0     M      5      5      False
     """
     config = config or Config()
-    model = Model.build(achievement, config)
+    model = Model.build(achievement, config, start)
     if model.n_cells == 0:
         return AuditResult(empty_groups(), config.protection, model.coded_exact)
     verdict = model.solve(workers=workers)

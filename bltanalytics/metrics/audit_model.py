@@ -99,9 +99,14 @@ class Model:
     entry_val: np.ndarray
     config: Config
     coded_exact: int
+    start: np.ndarray | None = None  # a consistent table's value of every unknown
 
     @classmethod
-    def build(cls, achievement: pd.DataFrame, config: Config) -> Model:
+    def build(cls, achievement: pd.DataFrame, config: Config, start: dict | None = None) -> Model:
+        """The system of ``achievement``. ``start`` (optional): a consistent table, as arrays
+        aligned with the rows: ``n`` and ``p`` (every row's counts), and what moves from it
+        proved (:mod:`bltanalytics.metrics.certify`): ``n_lo``, ``n_hi``, ``p_open``,
+        ``q_open`` (read on suppressed rows)."""
         missing = [c for c in NEEDED if c not in achievement.columns]
         if missing:
             raise BltError(
@@ -270,6 +275,16 @@ class Model:
             _pvar=var_new[p_var_of[suppressed]],
             _row=np.flatnonzero(suppressed),
         )
+        x0 = None
+        if start is not None:
+            values = np.where(v_kind == 0, start["n"][v_row], start["p"][v_row])
+            x0 = np.asarray(values, dtype=float)[var_order]
+            cells = cells.assign(
+                **{
+                    f"_{k}": np.asarray(start[k])[hidden]
+                    for k in ("n_lo", "n_hi", "p_open", "q_open")
+                }
+            )
         cells = cells.sort_values(["_block", "_nvar"], kind="stable")
         return cls(
             cells=cells,
@@ -286,6 +301,7 @@ class Model:
             entry_val=e_v[eorder],
             config=config,
             coded_exact=coded_exact,
+            start=x0,
         )
 
     # ---------------------------------------------------------------------------------------
@@ -322,11 +338,23 @@ class Model:
                     "cell_p": self.cells["_pvar"].to_numpy()[k0:k1] - v0,
                     "protection": self.config.protection,
                     "seed": int(i),
+                    **self._start(v0, v1, k0, k1),
                     "cells": (k0, k1),
                 }
             )
             i = j
         return out
+
+    def _start(self, v0: int, v1: int, k0: int, k1: int) -> dict:
+        if self.start is None:
+            return {}
+        c = self.cells
+        return {
+            "x0": self.start[v0:v1],
+            "cert": tuple(
+                c[f"_{k}"].to_numpy()[k0:k1] for k in ("n_lo", "n_hi", "p_open", "q_open")
+            ),
+        }
 
     def solve(self, workers: int | None = None) -> pd.DataFrame:
         chunks = self.chunks()
@@ -341,7 +369,7 @@ class Model:
         n_max = np.concatenate([r["n_max"] for r in results])
         bound = np.concatenate([r["bound"] for r in results])
         forced = np.concatenate([r["forced"] for r in results])
-        out = self.cells.drop(columns=["_block", "_nvar", "_pvar", "_row"]).copy()
+        out = self.cells[[c for c in self.cells.columns if not c.startswith("_")]].copy()
         out["n_min"] = n_min.astype("int64")
         out["n_max"] = n_max.astype("int64")
         out["bound"] = pd.Series(np.array(["exact", "inner", "outer"])[bound], dtype="str").array

@@ -177,7 +177,15 @@ def solve_chunk(chunk: dict) -> dict:  # noqa: C901  (one HiGHS session; its ste
         w_q[:] |= ok & has_p & (nv - pv >= 1)
 
     rng = np.random.default_rng(chunk["seed"])
-    for _ in range(_RANDOM_ROUNDS):
+    if chunk.get("x0") is not None:
+        # a known consistent table, and what moves from it proved: no random rounds
+        witness(chunk["x0"])
+        c_lo, c_hi, c_p, c_q = chunk["cert"]
+        np.minimum(w_min, c_lo, out=w_min)
+        np.maximum(w_max, c_hi, out=w_max)
+        w_p |= c_p.astype(bool)
+        w_q |= c_q.astype(bool)
+    for _ in range(_RANDOM_ROUNDS if chunk.get("x0") is None else 0):
         cost = rng.choice([-1.0, 1.0], size=n_vars) * rng.uniform(0.5, 1.5, size=n_vars)
         witness(run(cost))
         if _RANDOM_PAIR:

@@ -43,7 +43,7 @@ from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.load import NOT_REPORTED, ColumnCodes, canonical_values
 from bltanalytics.metrics.codes import compact, encode, strings
-from bltanalytics.metrics.suppression import FAMILY, suppress
+from bltanalytics.metrics.suppression import FAMILY, suppress, withhold
 
 #: Dimensions of the data contract (section 2), in contract order.
 DIMENSIONS: tuple[str, ...] = (
@@ -251,6 +251,7 @@ def achievement(
     out = suppress(
         table,
         min_n=config.min_n,
+        protection=config.protection,
         family=FAMILY,
         top_code=config.top_code,
         bottom_code=config.bottom_code,
@@ -265,7 +266,8 @@ def achievement(
     for column in ("school_id", "school_year", "term", "subject", "grade", "dimension", "group"):
         values = out[column]
         out[column] = strings(values.cat.categories.to_numpy(), values.cat.codes.to_numpy()).array
-    return out[ACHIEVEMENT_COLUMNS]
+    # a block that hiding cannot protect keeps its All Students rows only (docs/achievement.md)
+    return withhold(out[ACHIEVEMENT_COLUMNS], config)
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.metrics.audit_solve import BIG, EPS, solve_chunk
+from bltanalytics.metrics.audit_solve import BIG, EPS, feasible_chunk, solve_chunk
 
 BLOCK = ("school_id", "school_year", "term", "subject")
 GROUP_COLUMNS = [
@@ -99,6 +99,10 @@ class Model:
     entry_val: np.ndarray
     config: Config
     coded_exact: int
+    var_row: np.ndarray | None = None  # the row of each unknown
+    var_kind: np.ndarray | None = None  # 0 its n_tested, 1 its n_proficient
+    row_n: np.ndarray | None = None  # what is known of each row (nan: unknown)
+    row_p: np.ndarray | None = None
     start: np.ndarray | None = None  # a consistent table's value of every unknown
 
     @classmethod
@@ -275,16 +279,6 @@ class Model:
             _pvar=var_new[p_var_of[suppressed]],
             _row=np.flatnonzero(suppressed),
         )
-        x0 = None
-        if start is not None:
-            values = np.where(v_kind == 0, start["n"][v_row], start["p"][v_row])
-            x0 = np.asarray(values, dtype=float)[var_order]
-            cells = cells.assign(
-                **{
-                    f"_{k}": np.asarray(start[k])[hidden]
-                    for k in ("n_lo", "n_hi", "p_open", "q_open")
-                }
-            )
         cells = cells.sort_values(["_block", "_nvar"], kind="stable")
         return cls(
             cells=cells,
@@ -301,8 +295,11 @@ class Model:
             entry_val=e_v[eorder],
             config=config,
             coded_exact=coded_exact,
-            start=x0,
-        )
+            var_row=v_row[var_order],
+            var_kind=v_kind[var_order],
+            row_n=n,
+            row_p=p,
+        ).attach(start)
 
     # ---------------------------------------------------------------------------------------
     def chunks(self) -> list[dict]:
@@ -345,6 +342,32 @@ class Model:
             i = j
         return out
 
+    def attach(self, start: dict | None) -> Model:
+        """Take a consistent table and what moves from it proved (see :meth:`build`)."""
+        if start is None:
+            return self
+        values = np.where(self.var_kind == 0, start["n"][self.var_row], start["p"][self.var_row])
+        self.start = np.asarray(values, dtype=float)
+        rows = self.cells["_row"].to_numpy()
+        self.cells = self.cells.assign(
+            **{f"_{k}": np.asarray(start[k])[rows] for k in ("n_lo", "n_hi", "p_open", "q_open")}
+        )
+        return self
+
+    def feasible(self, workers: int | None = None) -> np.ndarray:
+        """One consistent table: a value for every unknown (nan in parts whose programme's
+        solution is not whole)."""
+        results = self._map(feasible_chunk, self.chunks(), workers)
+        return np.concatenate(results) if results else np.zeros(0)
+
+    def _map(self, function, chunks: list, workers: int | None) -> list:
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1) if len(chunks) >= 8 else 1
+        if workers > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                return list(pool.map(function, chunks))
+        return [function(c) for c in chunks]
+
     def _start(self, v0: int, v1: int, k0: int, k1: int) -> dict:
         if self.start is None:
             return {}
@@ -357,14 +380,7 @@ class Model:
         }
 
     def solve(self, workers: int | None = None) -> pd.DataFrame:
-        chunks = self.chunks()
-        if workers is None:
-            workers = min(2, os.cpu_count() or 1) if len(chunks) >= 8 else 1
-        if workers > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(solve_chunk, chunks))
-        else:
-            results = [solve_chunk(c) for c in chunks]
+        results = self._map(solve_chunk, self.chunks(), workers)
         n_min = np.concatenate([r["n_min"] for r in results])
         n_max = np.concatenate([r["n_max"] for r in results])
         bound = np.concatenate([r["bound"] for r in results])

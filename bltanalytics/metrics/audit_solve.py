@@ -84,6 +84,53 @@ def _highs():
     return h
 
 
+def feasible_chunk(chunk: dict) -> np.ndarray:
+    """One consistent table of a chunk: a value of every unknown, nan in each part whose
+    solution is not whole (a vertex of these programmes nearly always is)."""
+    import highspy
+    from scipy.sparse import csc_matrix
+
+    n_vars, n_cons = len(chunk["lower"]), len(chunk["con_lower"])
+    lower, upper = propagate(
+        chunk["entry_con"],
+        chunk["entry_var"],
+        chunk["entry_val"],
+        chunk["con_lower"],
+        chunk["con_upper"],
+        chunk["lower"],
+        chunk["upper"],
+    )
+    sub = csc_matrix(
+        (chunk["entry_val"], (chunk["entry_con"], chunk["entry_var"])), shape=(n_cons, n_vars)
+    )
+    h = _highs()
+    h.setOptionValue("simplex_scale_strategy", 0)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_vars, n_cons
+    lp.col_cost_ = np.zeros(n_vars)
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.row_lower_, lp.row_upper_ = chunk["con_lower"], chunk["con_upper"]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
+        sub.indptr,
+        sub.indices,
+        sub.data,
+    )
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_vars, n_cons
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise BltError(
+            "the published figures of a school, year, term and subject are inconsistent "
+            f"(the audit's linear programme is {h.modelStatusToString(h.getModelStatus())})"
+        )
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    var_block = chunk["var_block"]
+    frac = ~(np.abs(x - np.round(x)) <= EPS)
+    bad = np.bincount(var_block[frac], minlength=int(var_block.max()) + 1) > 0
+    return np.where(bad[var_block], np.nan, np.round(x))
+
+
 def solve_chunk(chunk: dict) -> dict:  # noqa: C901  (one HiGHS session; its steps share state)
     import highspy
     from scipy.sparse import csc_matrix

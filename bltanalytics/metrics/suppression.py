@@ -56,7 +56,7 @@ from bltanalytics.metrics.coding import (
     display_labels,
     shown_pct,
 )
-from bltanalytics.metrics.linked import protect
+from bltanalytics.metrics.linked import protect_by_size
 
 __all__ = [
     "BLANKED",
@@ -168,7 +168,7 @@ def suppress(
     hidden = np.zeros(len(table), dtype=bool)
     if len(table):
         grid, flat = layout(table, family, group, linked, n, n_prof, min_n, top_code, bottom_code)
-        hidden = protect(grid, protection, min_n).reshape(-1)[flat]
+        hidden = protect_by_size(grid, protection, min_n).reshape(-1)[flat]
         if linked and exact_check != "none":
             hidden = repair(
                 table,

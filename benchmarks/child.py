@@ -95,8 +95,23 @@ def suppression(cleaned: str, exact_check: str, result: str) -> dict:
         "seconds": seconds,
         "rows": len(table),
         "suppressed": int(table["suppressed"].sum()),
-        "utility": utility(raw["n_tested"], table["suppressed"], table["dimension"]),
+        "utility": utility(raw["n_tested"], _shown_hidden(raw, table), raw["dimension"]),
     }
+
+
+def _shown_hidden(raw, table):
+    """``suppressed`` of ``table`` on the rows of ``raw`` (a withheld row counts as hidden)."""
+    keys = ["school_id", "school_year", "term", "subject", "grade", "dimension", "group"]
+    if len(table) == len(raw):
+        return table["suppressed"]
+    flags = (
+        raw[keys]
+        .astype(str)
+        .merge(
+            table[keys].astype(str).assign(_s=table["suppressed"].to_numpy()), on=keys, how="left"
+        )["_s"]
+    )
+    return flags.fillna(True).astype(bool)
 
 
 def audit_table(result: str) -> dict:

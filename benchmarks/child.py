@@ -11,6 +11,8 @@ exit, peak memory) are taken by the parent.
   cleaned frames read from ``CLEANED`` (timed alone), result written to ``RESULT``.
 - ``suppression CLEANED EXACT_CHECK RESULT``: ``achievement()`` with that exact check (timed),
   and the share of tested students whose figure is published (benchmark 1d).
+- ``audit RESULT``: :func:`bltanalytics.metrics.audit.audit` on the table ``suppression``
+  wrote (timed), with its verdict.
 - ``duckdb CLEANED MIN_N RESULT``: the DuckDB query over the same Parquet files (timed).
 - ``write-cleaned DISTRICT OUT``: load the district and write the cleaned assessments and
   students as Parquet (setup, not measured).
@@ -69,9 +71,13 @@ def suppression(cleaned: str, exact_check: str, result: str) -> dict:
     default, for an older tree without it), and the utility against the raw counts."""
     import pandas as pd
 
-    import bltanalytics.metrics.achievement as module
     from benchmarks.suppression_bench import utility
     from bltanalytics.config import Config
+
+    try:
+        import bltanalytics.metrics.achievement as module
+    except ImportError:  # a source tree from before the metrics room (the baseline)
+        import bltanalytics.achievement as module
 
     assessments = pd.read_parquet(Path(cleaned) / "assessments.parquet")
     students = pd.read_parquet(Path(cleaned) / "students.parquet")
@@ -89,7 +95,40 @@ def suppression(cleaned: str, exact_check: str, result: str) -> dict:
         "seconds": seconds,
         "rows": len(table),
         "suppressed": int(table["suppressed"].sum()),
-        "utility": utility(raw["n_tested"], table["suppressed"], table["dimension"]),
+        "utility": utility(raw["n_tested"], _shown_hidden(raw, table), raw["dimension"]),
+    }
+
+
+def _shown_hidden(raw, table):
+    """``suppressed`` of ``table`` on the rows of ``raw`` (a withheld row counts as hidden)."""
+    keys = ["school_id", "school_year", "term", "subject", "grade", "dimension", "group"]
+    if len(table) == len(raw):
+        return table["suppressed"]
+    flags = (
+        raw[keys]
+        .astype(str)
+        .merge(
+            table[keys].astype(str).assign(_s=table["suppressed"].to_numpy()), on=keys, how="left"
+        )["_s"]
+    )
+    return flags.fillna(True).astype(bool)
+
+
+def audit_table(result: str) -> dict:
+    """The privacy audit (timed) of an achievement table written by ``suppression``."""
+    import pandas as pd
+
+    from bltanalytics.config import Config
+    from bltanalytics.metrics.audit import audit
+
+    table = pd.read_parquet(result)
+    start = time.perf_counter()
+    verdict = audit(table, Config())
+    return {
+        "seconds": time.perf_counter() - start,
+        "suppressed": verdict.n_suppressed,
+        "below_protection": verdict.n_below_protection,
+        "disclosures": verdict.n_attribute_disclosures,
     }
 
 
@@ -173,6 +212,7 @@ def main(argv: list[str]) -> None:
         "achievement": lambda: achievement(*args),
         "duckdb": lambda: duckdb_query(*args),
         "suppression": lambda: suppression(*args),
+        "audit": lambda: audit_table(*args),
         "reports": lambda: reports(*args),
         "write-cleaned": lambda: write_cleaned(*args),
     }

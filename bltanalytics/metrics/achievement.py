@@ -52,7 +52,7 @@ from bltanalytics.load import (
 )
 from bltanalytics.metrics.codes import compact, encode, strings
 from bltanalytics.metrics.shapes import Achievement, columns
-from bltanalytics.metrics.suppression import FAMILY, suppress
+from bltanalytics.metrics.suppression import FAMILY, suppress, withhold
 
 #: Columns of ``achievement.csv`` (contract section 4), in order: from its shape.
 ACHIEVEMENT_COLUMNS: list[str] = columns(Achievement)
@@ -88,6 +88,7 @@ def achievement(
     *,
     codes: dict[str, dict[str, ColumnCodes]] | None = None,
     layout: GroupLayout | None = None,
+    withhold_blocks: bool = True,
 ) -> pd.DataFrame:
     """Percent proficient by school, year, term, subject, grade, dimension and group, suppressed.
 
@@ -101,6 +102,9 @@ def achievement(
     ``codes``: the integer codes cleaning made of key columns (``District.codes``: per table,
     per column); used for the columns they still describe, so ids are not hashed again.
     ``layout``: :func:`group_layout` of the same tables, when the caller already has it.
+    ``withhold_blocks``: drop the rows of blocks that hiding cannot protect
+    (:func:`~bltanalytics.metrics.suppression.withhold`; the default); ``False`` keeps every
+    row, for a table linked to this one row for row (scale scores) to withhold the same.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"student_id": ["1", "2"], "school_id": "0101",
@@ -133,6 +137,7 @@ def achievement(
     out = suppress(
         table,
         min_n=config.min_n,
+        protection=config.protection,
         family=FAMILY,
         top_code=config.top_code,
         bottom_code=config.bottom_code,
@@ -143,7 +148,9 @@ def achievement(
     # The first row of every cell is its All Students row.
     pct = out["pct_proficient"].to_numpy()
     out["gap_pp"] = pct - pct[first_of_cell(present // layout.n_columns)]
-    return text_keys(out)[ACHIEVEMENT_COLUMNS]
+    out = text_keys(out)[ACHIEVEMENT_COLUMNS]
+    # a block that hiding cannot protect keeps its All Students rows only (docs/achievement.md)
+    return withhold(out, config) if withhold_blocks else out
 
 
 #: the key columns of an achievement-shaped table, in order

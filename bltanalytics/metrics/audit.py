@@ -47,6 +47,9 @@ import pandas as pd
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.metrics.audit_model import BLOCK, NEEDED, Model, empty_groups
+from bltanalytics.metrics.blocks import layout
+from bltanalytics.metrics.certify import certify
+from bltanalytics.metrics.suppression import FAMILY
 
 #: the scale-score file read beside ``achievement.csv``
 SCALE_FILE = "scale_scores.csv"
@@ -137,13 +140,20 @@ class AuditResult:
 
 
 def audit(
-    achievement: pd.DataFrame, config: Config | None = None, *, workers: int | None = None
+    achievement: pd.DataFrame,
+    config: Config | None = None,
+    *,
+    workers: int | None = None,
+    start: dict | None = None,
 ) -> AuditResult:
     """Audit an achievement table *as published* (suppressed counts empty or ignored).
 
     ``achievement`` has the columns of ``achievement.csv`` (at least :data:`NEEDED`, plus
     ``suppression_reason`` and ``display`` when present). Returns an :class:`AuditResult`.
     ``workers``: processes for the programmes (default: 2 when there are many blocks).
+    ``start``: a consistent table known to the caller and what moves from it proved
+    (:meth:`bltanalytics.metrics.audit_model.Model.build`; the suppression passes the true
+    counts): the programmes then look only at what it leaves unproved.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"school_id": "01", "school_year": "2025-26", "term": "Spring",
@@ -156,9 +166,13 @@ def audit(
     0     M      5      5      False
     """
     config = config or Config()
-    model = Model.build(achievement, config)
+    model = Model.build(achievement, config, start)
     if model.n_cells == 0:
         return AuditResult(empty_groups(), config.protection, model.coded_exact)
+    if start is None:
+        # one consistent table from a programme, then moves from it (as the suppression does
+        # from the true table): the programmes that follow look only at what moves leave open
+        model.attach(moves_from(achievement.reset_index(drop=True), model, config, workers))
     verdict = model.solve(workers=workers)
     return AuditResult(verdict, config.protection, model.coded_exact)
 
@@ -236,6 +250,56 @@ def audit_export(
         return result
     scale = audit_scale(scale_scores, config, achievement=achievement, workers=workers)
     return replace(result, scale=scale)
+
+
+def moves_from(a: pd.DataFrame, model: Model, config: Config, workers=None) -> dict:
+    """A consistent table of ``a`` (one programme per chunk) and what moves from it prove
+    (:func:`bltanalytics.metrics.certify.certify`), as :meth:`Model.attach` takes them. Blocks
+    whose programme's solution is not whole get no claim."""
+    x = model.feasible(workers)
+    n, p = model.row_n.copy(), model.row_p.copy()
+    of_n = model.var_kind == 0
+    n[model.var_row[of_n]] = x[of_n]
+    p[model.var_row[~of_n]] = x[~of_n]
+    rows = len(a)
+    hidden = np.zeros(rows, dtype=bool)
+    hidden[model.cells["_row"].to_numpy()] = True
+    block = pd.MultiIndex.from_frame(a[list(BLOCK)].astype("str")).factorize()[0]
+    known = ~(np.isnan(n) | np.isnan(p))
+    whole = np.bincount(block, weights=~known) == 0
+    busy = np.bincount(block, weights=hidden) > 0
+    use = np.flatnonzero((whole & busy)[block])
+    start = {
+        "n": np.where(known, n, np.nan),
+        "p": np.where(known, p, np.nan),
+        "n_lo": np.full(rows, np.inf),
+        "n_hi": np.full(rows, -np.inf),
+        "p_open": np.zeros(rows, dtype=bool),
+        "q_open": np.zeros(rows, dtype=bool),
+    }
+    if not use.size:
+        return start
+    part = a.iloc[use]
+    try:
+        grid, flat = layout(
+            part,
+            list(FAMILY),
+            "group",
+            True,
+            n[use].astype(np.int64),
+            p[use].astype(np.int64),
+            config.min_n,
+            config.top_code,
+            config.bottom_code,
+        )
+    except BltError:  # not laid out as achievement() writes it: the programmes alone
+        return start
+    dense = np.zeros(grid.n.size, dtype=bool)
+    dense[flat] = hidden[use]
+    cert = certify(grid, dense.reshape(grid.n.shape), config.protection)
+    for key in ("n_lo", "n_hi", "p_open", "q_open"):
+        start[key][use] = getattr(cert, key).reshape(-1)[flat]
+    return start
 
 
 def export_file(path: str | Path) -> Path:

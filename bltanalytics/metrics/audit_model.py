@@ -16,7 +16,7 @@ import pandas as pd
 
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
-from bltanalytics.metrics.audit_solve import BIG, EPS, solve_chunk
+from bltanalytics.metrics.audit_solve import BIG, EPS, feasible_chunk, solve_chunk
 
 BLOCK = ("school_id", "school_year", "term", "subject")
 GROUP_COLUMNS = [
@@ -99,9 +99,18 @@ class Model:
     entry_val: np.ndarray
     config: Config
     coded_exact: int
+    var_row: np.ndarray | None = None  # the row of each unknown
+    var_kind: np.ndarray | None = None  # 0 its n_tested, 1 its n_proficient
+    row_n: np.ndarray | None = None  # what is known of each row (nan: unknown)
+    row_p: np.ndarray | None = None
+    start: np.ndarray | None = None  # a consistent table's value of every unknown
 
     @classmethod
-    def build(cls, achievement: pd.DataFrame, config: Config) -> Model:
+    def build(cls, achievement: pd.DataFrame, config: Config, start: dict | None = None) -> Model:
+        """The system of ``achievement``. ``start`` (optional): a consistent table, as arrays
+        aligned with the rows: ``n`` and ``p`` (every row's counts), and what moves from it
+        proved (:mod:`bltanalytics.metrics.certify`): ``n_lo``, ``n_hi``, ``p_open``,
+        ``q_open`` (read on suppressed rows)."""
         missing = [c for c in NEEDED if c not in achievement.columns]
         if missing:
             raise BltError(
@@ -286,7 +295,11 @@ class Model:
             entry_val=e_v[eorder],
             config=config,
             coded_exact=coded_exact,
-        )
+            var_row=v_row[var_order],
+            var_kind=v_kind[var_order],
+            row_n=n,
+            row_p=p,
+        ).attach(start)
 
     # ---------------------------------------------------------------------------------------
     def chunks(self) -> list[dict]:
@@ -322,26 +335,57 @@ class Model:
                     "cell_p": self.cells["_pvar"].to_numpy()[k0:k1] - v0,
                     "protection": self.config.protection,
                     "seed": int(i),
+                    **self._start(v0, v1, k0, k1),
                     "cells": (k0, k1),
                 }
             )
             i = j
         return out
 
-    def solve(self, workers: int | None = None) -> pd.DataFrame:
-        chunks = self.chunks()
+    def attach(self, start: dict | None) -> Model:
+        """Take a consistent table and what moves from it proved (see :meth:`build`)."""
+        if start is None:
+            return self
+        values = np.where(self.var_kind == 0, start["n"][self.var_row], start["p"][self.var_row])
+        self.start = np.asarray(values, dtype=float)
+        rows = self.cells["_row"].to_numpy()
+        self.cells = self.cells.assign(
+            **{f"_{k}": np.asarray(start[k])[rows] for k in ("n_lo", "n_hi", "p_open", "q_open")}
+        )
+        return self
+
+    def feasible(self, workers: int | None = None) -> np.ndarray:
+        """One consistent table: a value for every unknown (nan in parts whose programme's
+        solution is not whole)."""
+        results = self._map(feasible_chunk, self.chunks(), workers)
+        return np.concatenate(results) if results else np.zeros(0)
+
+    def _map(self, function, chunks: list, workers: int | None) -> list:
         if workers is None:
             workers = min(2, os.cpu_count() or 1) if len(chunks) >= 8 else 1
         if workers > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(solve_chunk, chunks))
-        else:
-            results = [solve_chunk(c) for c in chunks]
+                return list(pool.map(function, chunks))
+        return [function(c) for c in chunks]
+
+    def _start(self, v0: int, v1: int, k0: int, k1: int) -> dict:
+        if self.start is None:
+            return {}
+        c = self.cells
+        return {
+            "x0": self.start[v0:v1],
+            "cert": tuple(
+                c[f"_{k}"].to_numpy()[k0:k1] for k in ("n_lo", "n_hi", "p_open", "q_open")
+            ),
+        }
+
+    def solve(self, workers: int | None = None) -> pd.DataFrame:
+        results = self._map(solve_chunk, self.chunks(), workers)
         n_min = np.concatenate([r["n_min"] for r in results])
         n_max = np.concatenate([r["n_max"] for r in results])
         bound = np.concatenate([r["bound"] for r in results])
         forced = np.concatenate([r["forced"] for r in results])
-        out = self.cells.drop(columns=["_block", "_nvar", "_pvar", "_row"]).copy()
+        out = self.cells[[c for c in self.cells.columns if not c.startswith("_")]].copy()
         out["n_min"] = n_min.astype("int64")
         out["n_max"] = n_max.astype("int64")
         out["bound"] = pd.Series(np.array(["exact", "inner", "outer"])[bound], dtype="str").array

@@ -84,6 +84,53 @@ def _highs():
     return h
 
 
+def feasible_chunk(chunk: dict) -> np.ndarray:
+    """One consistent table of a chunk: a value of every unknown, nan in each part whose
+    solution is not whole (a vertex of these programmes nearly always is)."""
+    import highspy
+    from scipy.sparse import csc_matrix
+
+    n_vars, n_cons = len(chunk["lower"]), len(chunk["con_lower"])
+    lower, upper = propagate(
+        chunk["entry_con"],
+        chunk["entry_var"],
+        chunk["entry_val"],
+        chunk["con_lower"],
+        chunk["con_upper"],
+        chunk["lower"],
+        chunk["upper"],
+    )
+    sub = csc_matrix(
+        (chunk["entry_val"], (chunk["entry_con"], chunk["entry_var"])), shape=(n_cons, n_vars)
+    )
+    h = _highs()
+    h.setOptionValue("simplex_scale_strategy", 0)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_vars, n_cons
+    lp.col_cost_ = np.zeros(n_vars)
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.row_lower_, lp.row_upper_ = chunk["con_lower"], chunk["con_upper"]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
+        sub.indptr,
+        sub.indices,
+        sub.data,
+    )
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_vars, n_cons
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise BltError(
+            "the published figures of a school, year, term and subject are inconsistent "
+            f"(the audit's linear programme is {h.modelStatusToString(h.getModelStatus())})"
+        )
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    var_block = chunk["var_block"]
+    frac = ~(np.abs(x - np.round(x)) <= EPS)
+    bad = np.bincount(var_block[frac], minlength=int(var_block.max()) + 1) > 0
+    return np.where(bad[var_block], np.nan, np.round(x))
+
+
 def solve_chunk(chunk: dict) -> dict:  # noqa: C901  (one HiGHS session; its steps share state)
     import highspy
     from scipy.sparse import csc_matrix
@@ -177,7 +224,15 @@ def solve_chunk(chunk: dict) -> dict:  # noqa: C901  (one HiGHS session; its ste
         w_q[:] |= ok & has_p & (nv - pv >= 1)
 
     rng = np.random.default_rng(chunk["seed"])
-    for _ in range(_RANDOM_ROUNDS):
+    if chunk.get("x0") is not None:
+        # a known consistent table, and what moves from it proved: no random rounds
+        witness(chunk["x0"])
+        c_lo, c_hi, c_p, c_q = chunk["cert"]
+        np.minimum(w_min, c_lo, out=w_min)
+        np.maximum(w_max, c_hi, out=w_max)
+        w_p |= c_p.astype(bool)
+        w_q |= c_q.astype(bool)
+    for _ in range(_RANDOM_ROUNDS if chunk.get("x0") is None else 0):
         cost = rng.choice([-1.0, 1.0], size=n_vars) * rng.uniform(0.5, 1.5, size=n_vars)
         witness(run(cost))
         if _RANDOM_PAIR:

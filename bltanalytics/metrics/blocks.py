@@ -13,6 +13,7 @@ import pandas as pd
 
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
+from bltanalytics.metrics.certify import Certificate, certify
 from bltanalytics.metrics.codes import family_codes, name_rank, strings
 from bltanalytics.metrics.coding import REASONS, display_labels
 from bltanalytics.metrics.linked import BIG, Grid, neighbour_choice, protect, tighten
@@ -210,7 +211,15 @@ def repair(
     blocks = np.flatnonzero(dense.any(axis=(1, 2)))
     if not everything and blocks.size:
         blocks = blocks[_suspicious(grid.take(blocks), dense[blocks], protection)]
+    n_true = table["n_tested"].to_numpy(dtype=np.int64)
+    p_true = table["n_proficient"].to_numpy(dtype=np.int64)
     for _ in range(_REPAIR_ROUNDS):
+        if not blocks.size:
+            break
+        # moves from the true table prove most blocks; the programmes read only the rest
+        cert = certify(grid.take(blocks), dense[blocks], protection)
+        open_blocks = (dense[blocks] & grid.exists[blocks] & ~cert.proved).any(axis=(1, 2))
+        blocks, cert = blocks[open_blocks], _take(cert, open_blocks)
         if not blocks.size:
             break
         wanted = np.zeros(shape[0], dtype=bool)
@@ -218,7 +227,11 @@ def repair(
         rows = np.flatnonzero(wanted[row_block])
         hidden = dense.reshape(-1)[flat]
         frame = _as_published(table.iloc[rows], group, hidden[rows], config)
-        verdict = exact_audit(frame, config).groups
+        where_cell = _cell_index(flat[rows], shape, blocks)
+        start = {"n": n_true[rows], "p": p_true[rows]}
+        for key in ("n_lo", "n_hi", "p_open", "q_open"):
+            start[key] = getattr(cert, key).reshape(-1)[where_cell]
+        verdict = exact_audit(frame, config, start=start).groups
         bad = verdict.loc[~verdict["protected"].to_numpy(dtype=bool)]
         if bad.empty:
             break
@@ -244,6 +257,18 @@ def repair(
         dense = protect(grid, protection, min_n, hidden=dense, active=moved)
         blocks = moved
     return dense.reshape(-1)[flat]
+
+
+def _take(cert: Certificate, keep: np.ndarray) -> Certificate:
+    return Certificate(*(getattr(cert, f)[keep] for f in Certificate.__dataclass_fields__))
+
+
+def _cell_index(flat: np.ndarray, shape: tuple, blocks: np.ndarray) -> np.ndarray:
+    """Flat positions in the grids of ``blocks`` (in that order) of cells at ``flat``."""
+    per_block = shape[1] * shape[2]
+    position = np.full(shape[0], -1, dtype=np.int64)
+    position[blocks] = np.arange(len(blocks))
+    return position[flat // per_block] * per_block + flat % per_block
 
 
 def _suspicious(g: Grid, h: np.ndarray, protection: int) -> np.ndarray:

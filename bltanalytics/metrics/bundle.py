@@ -49,6 +49,7 @@ from bltanalytics.metrics.shapes import (
     empty,
     upgrade,
 )
+from bltanalytics.metrics.suppression import withheld_mask
 from bltanalytics.metrics.trends import trends as compute_trends
 
 #: the files of contract section 4, in the order they are described there
@@ -109,12 +110,16 @@ def compute_metrics(district: District, config: Config | None = None) -> Metrics
     assessments, students = tables["assessments"], tables["students"]
     # students matched and keys coded once, for achievement and scale scores alike
     layout = group_layout(assessments, students, codes=district.codes) if len(assessments) else None
-    achievement = compute_achievement(
-        assessments, students, config, codes=district.codes, layout=layout
+    every_row = compute_achievement(
+        assessments, students, config, codes=district.codes, layout=layout, withhold_blocks=False
     )
+    # blocks that hiding cannot protect are withheld from both tables alike (docs/achievement.md)
+    kept = withheld_mask(every_row, config)
+    achievement = every_row if kept.all() else every_row[kept].reset_index(drop=True)
     scale_scores = compute_scale_scores(
-        assessments, students, config, layout=layout, achievement=achievement
+        assessments, students, config, layout=layout, achievement=every_row, kept=kept
     )
+    del every_row
     rubric = score_rubric(tables, config)
     staff, activities = tables.get("staff"), tables.get("pd_activities")
     # cleaning keeps one row per student, school and year, so rows are students

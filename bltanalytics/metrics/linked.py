@@ -47,6 +47,13 @@ class Grid:
     def take(self, blocks: np.ndarray) -> Grid:
         return Grid(*(getattr(self, f)[blocks] for f in _GRID_ARRAYS), starts=self.starts)
 
+    def grades(self, k: int) -> Grid:
+        """The first ``k`` grade slots and the grade ``All`` row (blocks with at most ``k``)."""
+        rows = np.r_[0:k, self.n.shape[1] - 1]
+        arrays = {f: getattr(self, f) for f in _GRID_ARRAYS}
+        cut = {f: (v if f == "grade_lines" else v[:, rows]) for f, v in arrays.items()}
+        return Grid(**cut, starts=self.starts)
+
     @property
     def sizes(self) -> np.ndarray:
         return np.diff(np.r_[self.starts, self.n.shape[2]])
@@ -129,6 +136,23 @@ def protect(
         active = blocks[added.any(axis=(1, 2))]
         to_check.append(active)
     return hidden
+
+
+def protect_by_size(
+    grid: Grid, protection: int, min_n: int, hidden: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`protect` on blocks grouped by their number of grades, each group on grids just
+    tall enough (most blocks have far fewer grades than the tallest): the same cells hidden,
+    on about half the cells. ``hidden``: cells hidden from the start (as :func:`protect`)."""
+    used = grid.exists[:, :-1, :].any(axis=2).sum(axis=1)
+    out = np.zeros(grid.n.shape, dtype=bool)
+    for k in np.unique(used):
+        blocks = np.flatnonzero(used == k)
+        rows = np.r_[0:k, grid.n.shape[1] - 1]
+        sub = grid.take(blocks).grades(int(k))
+        start = None if hidden is None else hidden[np.ix_(blocks, rows)]
+        out[np.ix_(blocks, rows)] = protect(sub, protection, min_n, hidden=start)
+    return out
 
 
 def _degrees(g: Grid, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -65,7 +65,7 @@ from bltanalytics.metrics.achievement import (
 from bltanalytics.metrics.achievement import achievement as compute_achievement
 from bltanalytics.metrics.codes import strings
 from bltanalytics.metrics.coding import REASONS
-from bltanalytics.metrics.suppression import FAMILY, suppress
+from bltanalytics.metrics.suppression import FAMILY, suppress, withheld_mask
 
 #: Columns of ``scale_scores.csv``, in order.
 SCALE_SCORE_COLUMNS: list[str] = [
@@ -87,6 +87,7 @@ def scale_scores(
     codes: dict[str, dict[str, ColumnCodes]] | None = None,
     layout: GroupLayout | None = None,
     achievement: pd.DataFrame | None = None,
+    kept: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Mean scale score, SD and Hedges' g by school, year, term, subject, grade, dimension and
     group, hidden by the rule of the module docstring. Returns :data:`SCALE_SCORE_COLUMNS`.
@@ -94,7 +95,10 @@ def scale_scores(
     ``assessments``, ``students``, ``config`` and ``codes`` as for
     :func:`~bltanalytics.metrics.achievement.achievement`. ``layout``: their
     :func:`~bltanalytics.metrics.achievement.group_layout`, and ``achievement``: their
-    achievement table (computed with ``config``), when the caller has them already.
+    achievement table (computed with ``config`` and ``withhold_blocks=False``, every row), when
+    the caller has them already; ``kept``: which of its rows are published
+    (:func:`~bltanalytics.metrics.suppression.withheld_mask`; computed when not given). The
+    rows of a block achievement withholds are withheld here too.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"student_id": ["1", "2", "3"], "school_id": "0101",
@@ -113,7 +117,11 @@ def scale_scores(
         return _empty()
     layout = layout or group_layout(assessments, students, codes=codes)
     if achievement is None:
-        achievement = compute_achievement(assessments, students, config, layout=layout)
+        achievement = compute_achievement(
+            assessments, students, config, layout=layout, withhold_blocks=False
+        )
+    if kept is None:
+        kept = withheld_mask(achievement, config)
     score = _scores(assessments)
     has = ~np.isnan(score)
     proficient = assessments["proficient"].to_numpy(dtype=bool, na_value=False)
@@ -187,7 +195,9 @@ def scale_scores(
         out[column] = values
     out["suppressed"] = hidden
     out["suppression_reason"] = strings(REASONS, reason).array
-    return text_keys(out)[SCALE_SCORE_COLUMNS]
+    out = text_keys(out)[SCALE_SCORE_COLUMNS]
+    published = kept[keep]  # the rows of blocks achievement withholds go with them
+    return out if published.all() else out[published].reset_index(drop=True)
 
 
 def _reasons(n: np.ndarray, hidden: np.ndarray, min_n: int) -> np.ndarray:

@@ -56,7 +56,7 @@ from bltanalytics.metrics.coding import (
     display_labels,
     shown_pct,
 )
-from bltanalytics.metrics.linked import protect
+from bltanalytics.metrics.linked import protect_by_size
 
 __all__ = [
     "BLANKED",
@@ -70,6 +70,7 @@ __all__ = [
     "shown_pct",
     "suppress",
     "suppression_reasons",
+    "withhold",
 ]
 
 _DEFAULTS = Config()
@@ -172,7 +173,7 @@ def suppress(
     if len(table):
         grid, flat = layout(table, family, group, linked, n, n_prof, min_n, top_code, bottom_code)
         start = _start(grid.primary, flat, forced)
-        hidden = protect(grid, protection, min_n, hidden=start).reshape(-1)[flat]
+        hidden = protect_by_size(grid, protection, min_n, hidden=start).reshape(-1)[flat]
         if linked and exact_check != "none":
             hidden = repair(
                 table,
@@ -215,6 +216,91 @@ def _start(primary: np.ndarray, flat: np.ndarray, forced: np.ndarray | None) -> 
     if forced is not None:
         start.reshape(-1)[flat[np.asarray(forced, dtype=bool)]] = True
     return start
+
+
+#: The block of the linked structure: a school, year, term and subject.
+BLOCK: tuple[str, ...] = ("school_id", "school_year", "term", "subject")
+
+
+def withhold(published: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
+    """Rows of blocks that hiding cannot protect, withheld: what is left of such a block is its
+    All Students rows (or, if those still pin a count, its grade ``All`` All Students row).
+
+    ``published``: an achievement table as :func:`suppress` returns it (linked families). In a
+    very small school every figure can be hidden and a reader still pins some counts: a row
+    exists only for a group with students (n >= 1), and the reasons say which groups are
+    under ``min_n`` and which are not (both truthful, both part of the rule the reader
+    knows). Seven grade rows of a group whose grade ``All`` row is under 10 leave each grade
+    1 to 3 students. Such a block (every row hidden, and the audit still finds a group
+    narrowed below ``protection``) publishes no group rows at all, only All Students: a
+    reader sees that the block was withheld (it has rows of the ``all`` dimension only) and
+    learns nothing of its groups. A block is withheld only when hiding every figure is not
+    enough; no figure is lost (they were all hidden). Returns ``published`` itself when no
+    block needs it, else a copy without the withheld rows (index reset).
+
+    >>> import pandas as pd
+    >>> rows = [(g, *r) for g in [*"3456789", "All"] for r in
+    ...         [("all", "All Students", 2, 1), ("sex", "F", 1, 0), ("sex", "M", 1, 1)]]
+    >>> t = pd.DataFrame(rows, columns=["grade", "dimension", "group", "n_tested",
+    ...                                 "n_proficient"])
+    >>> t.loc[t["grade"] == "All", ["n_tested", "n_proficient"]] = [[14, 7], [7, 0], [7, 7]]
+    >>> t = t.assign(school_id="01", school_year="2025-26", term="Spring", subject="Math")
+    >>> hidden = suppress(t)            # every row hidden, yet F: 7 grades of 1..3 under 7..9
+    >>> bool(hidden["suppressed"].all()), len(hidden)
+    (True, 24)
+    >>> out = withhold(hidden)          # the block's All Students rows are what is left
+    >>> sorted(set(out["dimension"])), len(out)
+    (['all'], 8)
+    """
+    keep = withheld_mask(published, config)
+    if keep.all():
+        return published
+    return published[keep].reset_index(drop=True)
+
+
+def withheld_mask(published: pd.DataFrame, config: Config | None = None) -> np.ndarray:
+    """Which rows of ``published`` :func:`withhold` keeps (bool, one per row): a table linked
+    to achievement row for row (scale scores) withholds the same rows with it."""
+    config = config or _DEFAULTS
+    keep = np.ones(len(published), dtype=bool)
+    if not len(published) or not published["suppressed"].any():
+        return keep
+    block = _block_codes(published)
+    shown = np.bincount(block, weights=~published["suppressed"].to_numpy(dtype=bool))
+    full = np.flatnonzero(shown == 0)  # blocks with every row hidden
+    if not full.size:
+        return keep
+    from bltanalytics.metrics.audit import audit  # the audit reads what suppress() writes
+
+    is_all = (published["dimension"] == "all").to_numpy()
+    is_top = is_all & (published["grade"] == "All").to_numpy()
+    for narrower in (is_all, is_top):
+        in_full = np.isin(block, full)
+        rows = np.flatnonzero(in_full & keep)
+        verdict = audit(published.iloc[rows], config).groups
+        bad = ~verdict["protected"].to_numpy(dtype=bool)
+        failing = np.unique(block[rows][verdict_rows(published, rows, verdict)[bad]])
+        if not failing.size:
+            break
+        keep &= ~np.isin(block, failing) | narrower
+        full = failing
+    return keep
+
+
+def verdict_rows(published: pd.DataFrame, rows: np.ndarray, verdict: pd.DataFrame) -> np.ndarray:
+    """Position in ``rows`` of each of the audit's groups (one per suppressed row, in order)."""
+    hidden = published["suppressed"].to_numpy(dtype=bool)[rows]
+    if len(verdict) != int(hidden.sum()):
+        raise BltError("the audit's groups do not match the suppressed rows")
+    return np.flatnonzero(hidden)
+
+
+def _block_codes(table: pd.DataFrame) -> np.ndarray:
+    key = np.zeros(len(table), dtype=np.int64)
+    for column in BLOCK:
+        codes, uniques = pd.factorize(table[column])
+        key = pd.factorize(key * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    return key
 
 
 def suppression_reasons(

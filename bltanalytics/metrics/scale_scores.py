@@ -140,7 +140,7 @@ def scale_scores(
         raise BltError(
             f"the achievement table given has {len(achievement):,} rows, but these assessments "
             f"make {len(in_achievement):,} (or its counts differ): pass the achievement of the "
-            "same tables"
+            "same tables, every row (achievement(..., withhold_blocks=False))"
         )
 
     # Sums of scores centred on their block's mean (no catastrophic cancellation in squares).

@@ -42,6 +42,7 @@ from bltanalytics.reports.source import (
     check_school,
     latest_term,
     school_name,
+    school_rows,
 )
 
 LEVEL_WORDS = ("elementary", "middle", "high")
@@ -132,16 +133,15 @@ def achievement(metrics: Metrics, school_id: str, school_year: str) -> Section:
 
     All grades together (grade ``All``); every dimension of the contract. Each part has a chart
     with one block per dimension and All Students as a dashed line, and a table with the same
-    figures plus the count tested and the gap to All Students (signed percentage points).
+    figures plus the count tested, the gap to All Students (signed percentage points) and the
+    same group across the district
+    (:func:`bltanalytics.metrics.comparison.district_achievement`: made from the schools'
+    published figures only, so it reveals nothing a school hides).
     """
     school_id = check_school(metrics, school_id)
     title = f"Achievement by student group, {school_year}"
     a = metrics.achievement
-    mine = a[
-        (a["school_id"] == school_id)
-        & (a["school_year"] == school_year)
-        & (a["grade"] == ALL_GRADES)
-    ]
+    mine = school_rows(a, school_id, school_year)
     if mine.empty:
         return no_data(
             title,

@@ -14,22 +14,17 @@ from __future__ import annotations
 
 from bltanalytics import present
 from bltanalytics.metrics import Metrics
-from bltanalytics.metrics.achievement import ALL_GRADES, DIMENSIONS
+from bltanalytics.metrics.achievement import DIMENSIONS
 from bltanalytics.present.scale import effect_size_note, scale_table, scale_view
 from bltanalytics.reports.section import Section, no_data
-from bltanalytics.reports.source import check_school, latest_term
+from bltanalytics.reports.source import check_school, latest_term, school_rows
 
 
 def scale_scores(metrics: Metrics, school_id: str, school_year: str) -> Section:
     """Mean scale score and effect size of every student group, one part per subject."""
     school_id = check_school(metrics, school_id)
     title = f"Mean scale score by student group, {school_year}"
-    t = metrics.scale_scores
-    mine = t[
-        (t["school_id"] == school_id)
-        & (t["school_year"] == school_year)
-        & (t["grade"] == ALL_GRADES)
-    ]
+    mine = school_rows(metrics.scale_scores, school_id, school_year)
     if mine.empty:
         return no_data(
             title, f"No data: there are no scale scores for this school in {school_year}.", "scores"

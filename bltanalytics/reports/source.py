@@ -22,6 +22,7 @@ from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.load import school_year_text
 from bltanalytics.metrics import Metrics, compute_metrics, read_metrics
+from bltanalytics.metrics.achievement import ALL_GRADES
 
 #: The sample district shipped with the package (``data/sample`` of a checkout).
 SAMPLE_DIR = resources.sample_district()
@@ -215,6 +216,16 @@ def school_pages(metrics: Metrics, school_ids) -> dict[str, str]:
         label: quote(f"{school_key(sid)}.html")
         for label, sid in zip(labels["school_label"], labels["school_id"], strict=True)
     }
+
+
+def school_rows(table: pd.DataFrame, school_id: str, school_year: str) -> pd.DataFrame:
+    """The rows of one school and year, all grades together (grade ``All``), of a table laid
+    out as achievement is (``metrics.achievement``, ``metrics.scale_scores``)."""
+    return table[
+        (table["school_id"] == school_id)
+        & (table["school_year"] == school_year)
+        & (table["grade"] == ALL_GRADES)
+    ]
 
 
 def latest_term(frame: pd.DataFrame) -> str:

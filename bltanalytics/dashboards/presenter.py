@@ -34,7 +34,7 @@ from bltanalytics.dashboards.common import (
     school_options,
 )
 from bltanalytics.dashboards.explorer import trend_points
-from bltanalytics.dashboards.slices import DashboardData, as_data
+from bltanalytics.dashboards.slices import SCHOOL_TABLES, DashboardData, as_data
 from bltanalytics.metrics import Metrics
 from bltanalytics.metrics.achievement import ALL_GRADES, ALL_STUDENTS
 from bltanalytics.present import LABELS, TERM_ORDER, charts
@@ -47,16 +47,6 @@ QUESTIONS = (
     "Which school-wide strategy will every teacher team use, and how will we see it?",
     "Which indicator with too little data should we start collecting?",
     "What will we look at again, and when?",
-)
-
-_SCHOOL_TABLES = (
-    "achievement",
-    "rubric",
-    "rubric_summary",
-    "cycles",
-    "pd",
-    "blended_cycle",
-    "enrollment",
 )
 
 PRESENTER_CSS = """
@@ -307,7 +297,7 @@ def presenter_slides(
     are read."""
     config = config or Config()
     # Each table's rows of this school, read once; every slide then reads only these.
-    metrics = as_data(metrics).school(school_id, _SCHOOL_TABLES)
+    metrics = as_data(metrics).school(school_id, SCHOOL_TABLES)
     slides = [
         _title_slide(metrics, school_id, school_year, label, config),
         _achievement_slide(metrics, school_id, school_year, label, config),

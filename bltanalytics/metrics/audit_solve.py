@@ -84,13 +84,10 @@ def _highs():
     return h
 
 
-def feasible_chunk(chunk: dict) -> np.ndarray:
-    """One consistent table of a chunk: a value of every unknown, nan in each part whose
-    solution is not whole (a vertex of these programmes nearly always is)."""
-    import highspy
+def _tightened(chunk: dict):
+    """A chunk's bounds tightened by propagation, and its constraint matrix (CSC)."""
     from scipy.sparse import csc_matrix
 
-    n_vars, n_cons = len(chunk["lower"]), len(chunk["con_lower"])
     lower, upper = propagate(
         chunk["entry_con"],
         chunk["entry_var"],
@@ -100,23 +97,40 @@ def feasible_chunk(chunk: dict) -> np.ndarray:
         chunk["lower"],
         chunk["upper"],
     )
-    sub = csc_matrix(
-        (chunk["entry_val"], (chunk["entry_con"], chunk["entry_var"])), shape=(n_cons, n_vars)
-    )
-    h = _highs()
-    h.setOptionValue("simplex_scale_strategy", 0)
+    shape = (len(chunk["con_lower"]), len(chunk["lower"]))
+    matrix = csc_matrix((chunk["entry_val"], (chunk["entry_con"], chunk["entry_var"])), shape)
+    return lower, upper, matrix
+
+
+def _lp(sub, col_lower, col_upper, row_lower, row_upper):
+    """A zero-cost HiGHS programme of the CSC matrix ``sub`` and its bounds."""
+    import highspy
+
+    n_rows, n_cols = sub.shape
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_vars, n_cons
-    lp.col_cost_ = np.zeros(n_vars)
-    lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_, lp.row_upper_ = chunk["con_lower"], chunk["con_upper"]
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = np.zeros(n_cols)
+    lp.col_lower_, lp.col_upper_ = col_lower, col_upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
         sub.indptr,
         sub.indices,
         sub.data,
     )
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_vars, n_cons
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
+    return lp
+
+
+def feasible_chunk(chunk: dict) -> np.ndarray:
+    """One consistent table of a chunk: a value of every unknown, nan in each part whose
+    solution is not whole (a vertex of these programmes nearly always is)."""
+    import highspy
+
+    lower, upper, sub = _tightened(chunk)
+    h = _highs()
+    h.setOptionValue("simplex_scale_strategy", 0)
+    lp = _lp(sub, lower, upper, chunk["con_lower"], chunk["con_upper"])
     h.passModel(lp)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -133,23 +147,10 @@ def feasible_chunk(chunk: dict) -> np.ndarray:
 
 def solve_chunk(chunk: dict) -> dict:  # noqa: C901  (one HiGHS session; its steps share state)
     import highspy
-    from scipy.sparse import csc_matrix
 
-    n_vars = len(chunk["lower"])
-    n_cons = len(chunk["con_lower"])
-    lower, upper = propagate(
-        chunk["entry_con"],
-        chunk["entry_var"],
-        chunk["entry_val"],
-        chunk["con_lower"],
-        chunk["con_upper"],
-        chunk["lower"],
-        chunk["upper"],
-    )
+    lower, upper, matrix = _tightened(chunk)
+    n_cons, n_vars = matrix.shape
     chunk = {**chunk, "lower": lower, "upper": upper}
-    matrix = csc_matrix(
-        (chunk["entry_val"], (chunk["entry_con"], chunk["entry_var"])), shape=(n_cons, n_vars)
-    )
     var_block = chunk["var_block"]
     n_blocks = int(var_block.max()) + 1
     cell_block, cell_n, cell_p = chunk["cell_block"], chunk["cell_n"], chunk["cell_p"]
@@ -173,20 +174,7 @@ def solve_chunk(chunk: dict) -> dict:  # noqa: C901  (one HiGHS session; its ste
         h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 0.0)
         h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
         h.setOptionValue("simplex_scale_strategy", 0)
-        lp = highspy.HighsLp()
-        lp.num_col_ = len(cols)
-        lp.num_row_ = len(rows)
-        lp.col_cost_ = np.zeros(len(cols))
-        lp.col_lower_ = lower[cols]
-        lp.col_upper_ = upper[cols]
-        lp.row_lower_ = chunk["con_lower"][rows]
-        lp.row_upper_ = chunk["con_upper"][rows]
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = sub.indptr
-        lp.a_matrix_.index_ = sub.indices
-        lp.a_matrix_.value_ = sub.data
-        lp.a_matrix_.num_col_ = len(cols)
-        lp.a_matrix_.num_row_ = len(rows)
+        lp = _lp(sub, lower[cols], upper[cols], chunk["con_lower"][rows], chunk["con_upper"][rows])
         h.passModel(lp)
         state.update(h=h, cols=cols, parts=parts, idx=np.arange(len(cols), dtype=np.int32))
 

@@ -3,6 +3,8 @@
     python -m benchmarks                 # the full run (about 20-30 minutes on 2 cores)
     python -m benchmarks --quick         # small district, few schools (a minute or two)
     python -m benchmarks --only metrics  # metrics, achievement, suppression, reports, dashboards
+                                         # (a partial run writes benchmarks/_districts/
+                                         #  benchmarks-only.md, not docs/benchmarks.md)
     python -m benchmarks --only room     # 30 visitors at a dashboard (only when asked: 5 min)
     python -m benchmarks --baseline /tmp/before   # also time an older source tree
 
@@ -67,17 +69,30 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def default_out(*, quick: bool, partial: bool) -> Path:
+    """Where the page goes without ``--out``: only a full run writes ``docs/benchmarks.md``.
+
+    A quick or partial (``--only``) run writes beside the districts, so it never replaces
+    the figures of the other parts on the published page.
+
+    >>> default_out(quick=False, partial=False).relative_to(REPO).as_posix()
+    'docs/benchmarks.md'
+    >>> default_out(quick=False, partial=True).name
+    'benchmarks-only.md'
+    """
+    if not quick and not partial:
+        return REPO / "docs" / "benchmarks.md"
+    name = "benchmarks-quick.md" if quick else "benchmarks-only.md"
+    return REPO / "benchmarks" / "_districts" / name
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse(sys.argv[1:] if argv is None else argv)
     settings = dict(QUICK if args.quick else FULL)
     if args.repeats:
         settings["repeats"] = settings["report_repeats"] = args.repeats
     parts = args.only or list(DEFAULT_PARTS)
-    out = args.out or (
-        REPO / "benchmarks" / "_districts" / "benchmarks-quick.md"
-        if args.quick
-        else REPO / "docs" / "benchmarks.md"
-    )
+    out = args.out or default_out(quick=args.quick, partial=bool(args.only))
     if args.render:
         results = json.loads(args.render.read_text())
     else:

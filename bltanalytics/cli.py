@@ -2,8 +2,10 @@
 
 Commands: ``sample`` (make a synthetic district), ``validate`` (data-quality report),
 ``metrics`` (the metrics export), ``audit`` (the privacy audit of an export), ``reports`` (a
-report per school), ``dashboard`` (Voilà). Errors the package raises on purpose print one clear
-line and exit 2; never a traceback. An export that fails the privacy audit exits 1.
+report per school), ``dashboard`` (Voilà). Errors in the input print one clear line and exit 2;
+a table the package itself built wrongly (:class:`~bltanalytics.errors.PackageBug`) prints its
+bug-report message and exits 3; never a traceback. An export that fails the privacy audit
+exits 1.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from bltanalytics import __version__
-from bltanalytics.errors import BltError
+from bltanalytics.errors import BltError, PackageBug
 
 
 def _no_flag_types(command, ctx) -> None:
@@ -70,13 +72,15 @@ def main(
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_PROTECTED = 1
+#: not the user's data: a scheduler can tell "fix the input" (2) from "report a bug" (3)
+EXIT_PACKAGE_BUG = 3
 
 
 def friendly(func):
-    """Turn the package's own errors into one plain message and exit code 2.
+    """Turn the package's own errors into one plain message and an exit code.
 
-    A failed privacy audit (:class:`bltanalytics.metrics.audit.AuditFailure`) prints its summary and
-    exits 1.
+    Bad input exits 2; a failed privacy audit (:class:`bltanalytics.metrics.audit.AuditFailure`)
+    prints its summary and exits 1; a :class:`~bltanalytics.errors.PackageBug` exits 3.
     """
 
     @functools.wraps(func)
@@ -88,6 +92,9 @@ def friendly(func):
         except AuditFailure as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(EXIT_NOT_PROTECTED) from None
+        except PackageBug as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_PACKAGE_BUG) from None
         except BltError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None

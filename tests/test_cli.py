@@ -151,3 +151,19 @@ def test_a_bad_year_is_one_clear_line(year, message, tmp_path):
         plan.plan_reports(SAMPLE, tmp_path, year=year)
     result = runner.invoke(app, ["reports", str(SAMPLE), "--out", str(tmp_path), "--year", year])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_a_package_bug_exits_3_not_as_bad_input(monkeypatch, tmp_path):
+    """A table the package built wrongly is not the user's data: exit 3 (report a bug), not 2."""
+    import bltanalytics.metrics as metrics
+    from bltanalytics.errors import BUG_NOTICE, Failure, PackageBug
+
+    failure = Failure("cycles", "n_matched", 3, 1.5, "dtype Int64")
+
+    def broken(*args, **kwargs):
+        raise PackageBug(f"cycles breaks its shape ({BUG_NOTICE})", [failure])
+
+    monkeypatch.setattr(metrics, "compute_metrics", broken)
+    result = runner.invoke(app, ["metrics", str(SAMPLE), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3
+    assert BUG_NOTICE in result.output and "Traceback" not in result.output

@@ -20,6 +20,12 @@ All Students, which does not move) and every grade line (a group's grades add up
 ``All`` row) still adds up. A move changes ``n_tested`` together with either the
 not-proficient count (``q``-move) or the proficient count (``p``-move).
 
+What the rectangles leave unproved, :func:`flow_moves` tries with every cycle at once: in one
+dimension's table a move is a circulation in a small network (:class:`_Network`), so the
+largest move of one kind through a cell is a maximum flow, and a second flow of the other kind
+from the table the first one reached combines the two. The flows of every cell are solved
+together, as disjoint copies in one graph, by scipy's compiled ``maximum_flow``.
+
 >>> import numpy as np
 >>> from bltanalytics.metrics.linked import BIG, Grid
 >>> n = np.array([[[30, 25, 2, 3], [30, 25, 2, 3]]])     # All Students, Yes, No, Not reported
@@ -39,10 +45,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import maximum_flow
 
 from bltanalytics.metrics.linked import Grid
 
-__all__ = ["Certificate", "certify", "unproved_blocks"]
+__all__ = ["Certificate", "certify", "flow_moves", "unproved_blocks"]
 
 
 @dataclass
@@ -81,10 +89,13 @@ def certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:
         for key, value in sub.best.items():
             moves.best[key][rest] = value
         proved[rest] = sub.proved(protection)
+    if (hm & ~proved).any():
+        flow_moves(g, hm, hm & ~proved, protection, moves.best)
+        proved = moves.proved(protection)
     b = moves.best
     n = g.n.astype(np.int64)
     return Certificate(
-        n_lo=n - np.maximum(b["dn_q"], b["dn_p"]),
+        n_lo=n - _down(b),
         n_hi=n + b["up_n"],
         p_open=hm & ((moves.p >= 1) | (b["up_p"] >= 1)),
         q_open=hm & ((moves.q >= 1) | (b["up_q"] >= 1)),
@@ -96,6 +107,16 @@ def unproved_blocks(g: Grid, h: np.ndarray, protection: int) -> np.ndarray:
     """Blocks (bool per block) with a hidden cell :func:`certify` cannot prove."""
     hm = h & g.exists
     return (hm & ~certify(g, h, protection).proved).any(axis=(1, 2))
+
+
+#: the move sizes found per cell: up/down (``dn``) by a ``q``- or ``p``-move, ``up_n`` the
+#: largest rise of either kind, ``dn_n`` a fall by a flow of each kind
+_KEYS = ("up_q", "up_p", "up_n", "dn_q", "dn_p", "dn_n")
+
+
+def _down(best: dict) -> np.ndarray:
+    """The largest move down found: of one kind, or a flow of each kind (``dn_n``)."""
+    return np.maximum(np.maximum(best["dn_q"], best["dn_p"]), best["dn_n"])
 
 
 def _sum_other(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -120,15 +141,14 @@ class _Moves:
             "q": np.minimum(down, np.where(hm, self.q, 0)),
             "p": np.minimum(down, np.where(hm, p, 0)),
         }
-        keys = ("up_q", "up_p", "up_n", "dn_q", "dn_p")
         if parent is None:
-            self.best = {k: np.zeros(hm.shape, np.int64) for k in keys}
+            self.best = {k: np.zeros(hm.shape, np.int64) for k in _KEYS}
         else:
             self.best = {k: v[rows] for k, v in parent.best.items()}
 
     def proved(self, protection: int) -> np.ndarray:
         b = self.best
-        width = b["up_n"] + np.maximum(b["dn_q"], b["dn_p"])
+        width = b["up_n"] + _down(b)
         p_open = (self.p >= 1) | (b["up_p"] >= 1)  # a table with p >= 1
         q_open = (self.q >= 1) | (b["up_q"] >= 1)  # a table with n - p >= 1
         return self.hm & (width >= protection) & p_open & q_open
@@ -213,3 +233,194 @@ class _Moves:
                 cell_dn = np.minimum(np.minimum(d, uj), _sum_other(np.minimum(u, dj), s))
                 cell_dn[:, j, :] = 0
                 self._keep(f"dn_{kind}", slice(0, -1), cell_dn)
+
+
+# ------------------------------------------------------------------------------------------
+# Moves as flows
+
+#: copies of a network solved in one ``maximum_flow`` call (bounds the graph's memory)
+_FLOW_BATCH = 40_000
+
+
+def flow_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, best: dict) -> None:
+    """Raise the move sizes ``best`` (of :class:`_Moves`: arrays like ``g.n``) of the
+    ``targets`` cells by maximum flows, in place.
+
+    For each target, direction (up, down) and kind (``q``, ``p``): the largest move of that
+    kind through the cell, at most ``protection`` (a flow in its dimension's network without
+    the cell's own arc, :class:`_Network`); then, from the table that move reaches, the
+    largest move of the other kind on top (``up_n`` / ``dn_n``: one table holds both).
+    Cells of column 0 (a grade's All Students, shared by every dimension) do not move.
+
+    Six hidden cells in a cycle over three grades and three groups (no rectangle of four):
+
+    >>> import numpy as np
+    >>> from bltanalytics.metrics.linked import BIG, Grid
+    >>> n = np.array([[[27, 2, 15, 10], [27, 10, 11, 6], [37, 13, 10, 14], [91, 25, 36, 30]]])
+    >>> p = np.array([[[12, 0, 7, 5], [13, 5, 5, 3], [18, 6, 5, 7], [43, 11, 17, 15]]])
+    >>> g = Grid(n=n, p=p, exists=n > 0, p_lo=p, p_hi=p, lo_r=np.where(n < 10, 1, 10),
+    ...          hi_r=np.where(n < 10, 9, BIG), primary=n < 10,
+    ...          grade_lines=np.ones((1, 4), bool), starts=np.array([0, 1]))
+    >>> hidden = np.zeros(n.shape, bool)
+    >>> for row, col in [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3), (2, 1)]:
+    ...     hidden[0, row, col] = True
+    >>> best = {k: np.zeros(n.shape, np.int64) for k in _KEYS}
+    >>> flow_moves(g, hidden, hidden, 3, best)
+    >>> int(best["up_n"][0, 0, 1]), int(best["up_p"][0, 0, 1])  # grade 1's 2 can be 5
+    (3, 3)
+    >>> certify(g, hidden, 3).proved[hidden].all()
+    np.True_
+    """
+    net = _Network(g, hm, protection)
+    t = np.flatnonzero(targets.reshape(-1)[net.cell])
+    if not t.size:
+        return
+    flat = {key: value.reshape(-1) for key, value in best.items()}
+    cell = net.cell[t]
+    want_up = np.minimum(net.up[t], protection)
+    want_dn = np.minimum(net.room[t], protection)
+    lacking_up = flat["up_n"][cell] < want_up
+    lacking_dn = _down(flat)[cell] < want_dn
+    jobs = []  # (target arcs, going up, first kind)
+    for kind in ("q", "p"):
+        closed = (net.count[kind][t] == 0) & (flat[f"up_{kind}"][cell] < 1)
+        jobs.append((t[(net.up[t] > 0) & (lacking_up | closed)], True, kind))
+        jobs.append((t[(net.down[kind][t] > 0) & lacking_dn], False, kind))
+    for arcs, going_up, kind in jobs:
+        for start in range(0, arcs.size, _FLOW_BATCH):
+            _two_flows(net, arcs[start : start + _FLOW_BATCH], going_up, kind, protection, flat)
+
+
+def _two_flows(net, t, going_up: bool, kind: str, protection: int, best: dict) -> None:
+    """One kind's flow through each target arc ``t``, then the other kind's from there."""
+    other = "p" if kind == "q" else "q"
+    way = "up" if going_up else "dn"
+    cell = net.cell[t]
+    need = np.minimum(net.up[t] if going_up else net.down[kind][t], protection)
+    pairs = net.pairs(t)
+    sign = 1 if going_up else -1
+    got, delta = net.flow(t, going_up, need, pairs, net.up[pairs.arc], net.down[kind][pairs.arc])
+    np.maximum.at(best[f"{way}_{kind}"], cell, got)
+    if going_up:
+        np.maximum.at(best["up_n"], cell, got)
+    # the second flow, from the table the first reached (networks without a free node)
+    n_t = net.n[t] + sign * got
+    room2 = (
+        np.minimum(net.hi[t] - n_t, protection - got)
+        if going_up
+        else np.minimum(np.minimum(n_t - net.lo[t], net.count[other][t]), protection - got)
+    )
+    again = (got > 0) & (room2 > 0) & ~net.has_free[net.net[t]]
+    if not again.any():
+        return
+    j = np.flatnonzero(again)
+    keep = again[pairs.copy]
+    sub = pairs.select(keep, j)
+    a = sub.arc
+    n2 = net.n[a] + delta[keep]
+    cap_up = np.minimum(net.hi[a] - n2, protection)
+    cap_dn = np.minimum(np.minimum(n2 - net.lo[a], net.count[other][a]), protection)
+    got2, _ = net.flow(t[j], going_up, room2[j], sub, cap_up, cap_dn)
+    total = got[j] + got2
+    np.maximum.at(best[f"{way}_n"], cell[j], total)
+    if going_up:
+        np.maximum.at(best[f"up_{other}"], cell[j], got2)
+
+
+@dataclass
+class _Pairs:
+    """The arcs of each copy's network but the copy's own (``copy``: which copy, sorted)."""
+
+    copy: np.ndarray
+    arc: np.ndarray
+
+    def select(self, keep: np.ndarray, copies: np.ndarray) -> _Pairs:
+        """The pairs of some copies, renumbered 0.. in the order of ``copies``."""
+        renumber = np.full(int(self.copy.max(initial=-1)) + 1, -1)
+        renumber[copies] = np.arange(copies.size)
+        return _Pairs(copy=renumber[self.copy[keep]], arc=self.arc[keep])
+
+
+class _Network:
+    """Each dimension's table of each block as a network whose circulations are the moves.
+
+    Nodes: the rows (grade slots, the grade ``All`` row last), the dimension's groups, and a
+    free node for cells outside any grade line. A hidden cell is an arc: a grade's cell from
+    its group to its grade (a grade line takes in what its ``All`` row cell gives), an ``All``
+    row cell from the ``All`` row to its group. Raising a cell is a flow along its arc, so the
+    cell can rise by the largest flow from the arc's head back to its tail without it; it can
+    fall by the largest flow the other way. Published cells are fixed (no arc), and so is
+    column 0, which is in every dimension's table.
+    """
+
+    def __init__(self, g: Grid, hm: np.ndarray, protection: int):
+        blocks, rows, cols = g.n.shape
+        sizes = g.sizes
+        dims = len(sizes)
+        dim_of = np.repeat(np.arange(dims), sizes)
+        local = np.arange(cols) - np.repeat(g.starts, sizes)
+        self.nodes = rows + int(sizes[1:].max(initial=1)) + 1
+        free = self.nodes - 1
+        moving = hm.copy()
+        moving[:, :, 0] = False
+        b, r, c = np.nonzero(moving)
+        self.cell = np.flatnonzero(moving)
+        self.n = g.n[b, r, c].astype(np.int64)
+        p = g.p[b, r, c].astype(np.int64)
+        self.count = {"p": p, "q": self.n - p}
+        self.lo, self.hi = g.lo_r[b, r, c].astype(np.int64), g.hi_r[b, r, c].astype(np.int64)
+        self.up = np.minimum(self.hi - self.n, protection)
+        self.room = self.n - self.lo
+        self.down = {
+            k: np.minimum(np.minimum(self.room, v), protection) for k, v in self.count.items()
+        }
+        line = g.grade_lines[b, c]
+        group = rows + local[c]
+        all_row = r == rows - 1
+        self.tail = np.where(all_row, rows - 1, np.where(line, group, free))
+        self.head = np.where(all_row, np.where(line, group, free), r)
+        self.net = b * dims + dim_of[c]
+        self.has_free = np.bincount(self.net, weights=~line, minlength=blocks * dims) > 0
+        self.order = np.argsort(self.net, kind="stable")  # arcs grouped by network
+        self.size = np.bincount(self.net, minlength=blocks * dims)
+        self.first = np.r_[0, np.cumsum(self.size)[:-1]]
+
+    def pairs(self, t: np.ndarray) -> _Pairs:
+        """For each target arc, every other arc of its network."""
+        size = self.size[self.net[t]]
+        copy = np.repeat(np.arange(t.size), size)
+        within = np.arange(size.sum()) - np.repeat(np.r_[0, np.cumsum(size)[:-1]], size)
+        arc = self.order[np.repeat(self.first[self.net[t]], size) + within]
+        keep = arc != t[copy]
+        return _Pairs(copy=copy[keep], arc=arc[keep])
+
+    def flow(self, t, going_up: bool, need, pairs: _Pairs, cap_up, cap_down):
+        """Largest flows (at most ``need``) that move each target arc up or down, solved as
+        disjoint copies of the networks in one graph; ``cap_up`` / ``cap_down``: each pair's
+        room along and against its arc. Returns the flow per copy and each pair's change."""
+        copies, nodes = t.size, self.nodes
+        base = pairs.copy * nodes
+        tail, head = base + self.tail[pairs.arc], base + self.head[pairs.arc]
+        source = np.arange(copies) * nodes + (self.head[t] if going_up else self.tail[t])
+        sink = np.arange(copies) * nodes + (self.tail[t] if going_up else self.head[t])
+        s, z = copies * nodes, copies * nodes + 1
+        src = np.concatenate([tail, head, np.full(copies, s), sink])
+        dst = np.concatenate([head, tail, source, np.full(copies, z)])
+        cap = np.concatenate([cap_up, cap_down, need, need])
+        use = cap > 0
+        size = copies * nodes + 2
+        graph = csr_array(
+            (cap[use].astype(np.int32), (src[use].astype(np.int32), dst[use].astype(np.int32))),
+            shape=(size, size),
+        )
+        flows = maximum_flow(graph, s, z).flow
+        flows.sort_indices()
+        key = np.repeat(np.arange(size, dtype=np.int64), np.diff(flows.indptr)) * size
+        key += flows.indices
+
+        def at(u, v):
+            want = u.astype(np.int64) * size + v
+            i = np.minimum(np.searchsorted(key, want), key.size - 1)
+            return np.where(key[i] == want, flows.data[i], 0).astype(np.int64)
+
+        return at(np.full(copies, s), source), at(tail, head)

@@ -250,7 +250,11 @@ def flow_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, be
     kind through the cell, at most ``protection`` (a flow in its dimension's network without
     the cell's own arc, :class:`_Network`); then, from the table that move reaches, the
     largest move of the other kind on top (``up_n`` / ``dn_n``: one table holds both).
-    Cells of column 0 (a grade's All Students, shared by every dimension) do not move.
+    A target with nobody proficient (or everybody) that no move opens gets a *swap*: one
+    student proficient instead of not (or the reverse) in it, the counts unchanged, balanced
+    along a cycle of hidden cells and published ones whose coding leaves room
+    (``≥95%``, ``≤5%``). Cells of column 0 (a grade's All Students, shared by every
+    dimension) do not move.
 
     Six hidden cells in a cycle over three grades and three groups (no rectangle of four):
 
@@ -271,60 +275,84 @@ def flow_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, be
     >>> certify(g, hidden, 3).proved[hidden].all()
     np.True_
     """
-    net = _Network(g, hm, protection)
+    net = _Network(g, hm)
     t = np.flatnonzero(targets.reshape(-1)[net.cell])
     if not t.size:
         return
     flat = {key: value.reshape(-1) for key, value in best.items()}
+    caps = net.rooms(protection)
     cell = net.cell[t]
-    want_up = np.minimum(net.up[t], protection)
-    want_dn = np.minimum(net.room[t], protection)
-    lacking_up = flat["up_n"][cell] < want_up
-    lacking_dn = _down(flat)[cell] < want_dn
-    jobs = []  # (target arcs, going up, first kind)
+    lacking_up = flat["up_n"][cell] < np.minimum(caps["up"][t], protection)
+    lacking_dn = _down(flat)[cell] < np.minimum(net.n[t] - net.lo[t], protection)
     for kind in ("q", "p"):
-        closed = (net.count[kind][t] == 0) & (flat[f"up_{kind}"][cell] < 1)
-        jobs.append((t[(net.up[t] > 0) & (lacking_up | closed)], True, kind))
-        jobs.append((t[(net.down[kind][t] > 0) & lacking_dn], False, kind))
-    for arcs, going_up, kind in jobs:
-        for start in range(0, arcs.size, _FLOW_BATCH):
-            _two_flows(net, arcs[start : start + _FLOW_BATCH], going_up, kind, protection, flat)
+        closed = (net.count(kind)[t] == 0) & (flat[f"up_{kind}"][cell] < 1)
+        for arcs, going_up in (
+            (t[(caps["up"][t] > 0) & (lacking_up | closed)], True),
+            (t[(caps[kind][t] > 0) & lacking_dn], False),
+        ):
+            for start in range(0, arcs.size, _FLOW_BATCH):
+                batch = arcs[start : start + _FLOW_BATCH]
+                _two_flows(net, caps, batch, going_up, kind, protection, flat)
+    _swaps(g, hm, targets, flat)
 
 
-def _two_flows(net, t, going_up: bool, kind: str, protection: int, best: dict) -> None:
+def _two_flows(net, caps, t, going_up: bool, kind: str, protection: int, best: dict) -> None:
     """One kind's flow through each target arc ``t``, then the other kind's from there."""
     other = "p" if kind == "q" else "q"
     way = "up" if going_up else "dn"
     cell = net.cell[t]
-    need = np.minimum(net.up[t] if going_up else net.down[kind][t], protection)
-    pairs = net.pairs(t)
-    sign = 1 if going_up else -1
-    got, delta = net.flow(t, going_up, need, pairs, net.up[pairs.arc], net.down[kind][pairs.arc])
+    need = caps["up" if going_up else kind][t]
+    pairs = net.pairs(net.net[t], t)
+    a = pairs.arc
+    ends = net.ends(t, going_up)
+    got, delta = net.flow(*ends, need, pairs, caps["up"][a], caps[kind][a])
     np.maximum.at(best[f"{way}_{kind}"], cell, got)
     if going_up:
         np.maximum.at(best["up_n"], cell, got)
     # the second flow, from the table the first reached (networks without a free node)
-    n_t = net.n[t] + sign * got
-    room2 = (
-        np.minimum(net.hi[t] - n_t, protection - got)
-        if going_up
-        else np.minimum(np.minimum(n_t - net.lo[t], net.count[other][t]), protection - got)
-    )
-    again = (got > 0) & (room2 > 0) & ~net.has_free[net.net[t]]
+    n_t = net.n[t] + (got if going_up else -got)
+    if going_up:
+        room = np.minimum(net.hi[t] - n_t, protection - got)
+    else:
+        room = np.minimum(np.minimum(n_t - net.lo[t], net.count(other)[t]), protection - got)
+    again = (got > 0) & (room > 0) & ~net.has_free[net.net[t]]
     if not again.any():
         return
     j = np.flatnonzero(again)
     keep = again[pairs.copy]
     sub = pairs.select(keep, j)
-    a = sub.arc
-    n2 = net.n[a] + delta[keep]
-    cap_up = np.minimum(net.hi[a] - n2, protection)
-    cap_dn = np.minimum(np.minimum(n2 - net.lo[a], net.count[other][a]), protection)
-    got2, _ = net.flow(t[j], going_up, room2[j], sub, cap_up, cap_dn)
-    total = got[j] + got2
-    np.maximum.at(best[f"{way}_n"], cell[j], total)
+    moved = delta[keep]
+    p = net.p[sub.arc] + (moved if kind == "p" else 0)
+    second = net.rooms(protection, sub.arc, n=net.n[sub.arc] + moved, p=p)
+    got2, _ = net.flow(ends[0][j], ends[1][j], room[j], sub, second["up"], second[other])
+    np.maximum.at(best[f"{way}_n"], cell[j], got[j] + got2)
     if going_up:
         np.maximum.at(best[f"up_{other}"], cell[j], got2)
+
+
+def _swaps(g: Grid, hm: np.ndarray, targets: np.ndarray, best: dict) -> None:
+    """Open the proficient (or not-proficient) count of targets still closed by a swap."""
+    coded = g.exists & ~hm & ((g.p_hi > g.p) | (g.p_lo < g.p))
+    net = _Network(g, hm | coded)
+    hidden = hm.reshape(-1)[net.cell]
+    p, q = net.count("p"), net.count("q")
+    # raising p (and lowering q) along an arc: what the hidden count or the coding allows
+    up = np.where(hidden, q, net.p_hi - p)
+    down = np.where(hidden, p, p - net.p_lo)
+    open_p, open_q = best["up_p"][net.cell] >= 1, best["up_q"][net.cell] >= 1
+    target = targets.reshape(-1)[net.cell] & hidden
+    for key, closed, going_up in (
+        ("up_p", (p == 0) & ~open_p, True),
+        ("up_q", (q == 0) & ~open_q, False),
+    ):
+        t = np.flatnonzero(target & closed)
+        for start in range(0, t.size, _FLOW_BATCH):
+            batch = t[start : start + _FLOW_BATCH]
+            pairs = net.pairs(net.net[batch], batch)
+            need = np.minimum((up if going_up else down)[batch], 1)
+            ends = net.ends(batch, going_up)
+            got, _ = net.flow(*ends, need, pairs, up[pairs.arc], down[pairs.arc])
+            np.maximum.at(best[key], net.cell[batch], got)
 
 
 @dataclass
@@ -345,15 +373,15 @@ class _Network:
     """Each dimension's table of each block as a network whose circulations are the moves.
 
     Nodes: the rows (grade slots, the grade ``All`` row last), the dimension's groups, and a
-    free node for cells outside any grade line. A hidden cell is an arc: a grade's cell from
-    its group to its grade (a grade line takes in what its ``All`` row cell gives), an ``All``
-    row cell from the ``All`` row to its group. Raising a cell is a flow along its arc, so the
-    cell can rise by the largest flow from the arc's head back to its tail without it; it can
-    fall by the largest flow the other way. Published cells are fixed (no arc), and so is
-    column 0, which is in every dimension's table.
+    free node for cells outside any grade line. A cell of ``cells`` is an arc: a grade's cell
+    from its group to its grade (a grade line takes in what its ``All`` row cell gives), an
+    ``All`` row cell from the ``All`` row to its group. Raising a cell is a flow along its
+    arc, so the cell can rise by the largest flow from the arc's head back to its tail
+    without it; it can fall by the largest flow the other way. Other cells are fixed, and so
+    is column 0, which is in every dimension's table.
     """
 
-    def __init__(self, g: Grid, hm: np.ndarray, protection: int):
+    def __init__(self, g: Grid, cells: np.ndarray):
         blocks, rows, cols = g.n.shape
         sizes = g.sizes
         dims = len(sizes)
@@ -361,19 +389,14 @@ class _Network:
         local = np.arange(cols) - np.repeat(g.starts, sizes)
         self.nodes = rows + int(sizes[1:].max(initial=1)) + 1
         free = self.nodes - 1
-        moving = hm.copy()
+        moving = cells.copy()
         moving[:, :, 0] = False
         b, r, c = np.nonzero(moving)
         self.cell = np.flatnonzero(moving)
         self.n = g.n[b, r, c].astype(np.int64)
-        p = g.p[b, r, c].astype(np.int64)
-        self.count = {"p": p, "q": self.n - p}
+        self.p = g.p[b, r, c].astype(np.int64)
+        self.p_lo, self.p_hi = g.p_lo[b, r, c].astype(np.int64), g.p_hi[b, r, c].astype(np.int64)
         self.lo, self.hi = g.lo_r[b, r, c].astype(np.int64), g.hi_r[b, r, c].astype(np.int64)
-        self.up = np.minimum(self.hi - self.n, protection)
-        self.room = self.n - self.lo
-        self.down = {
-            k: np.minimum(np.minimum(self.room, v), protection) for k, v in self.count.items()
-        }
         line = g.grade_lines[b, c]
         group = rows + local[c]
         all_row = r == rows - 1
@@ -385,24 +408,46 @@ class _Network:
         self.size = np.bincount(self.net, minlength=blocks * dims)
         self.first = np.r_[0, np.cumsum(self.size)[:-1]]
 
-    def pairs(self, t: np.ndarray) -> _Pairs:
-        """For each target arc, every other arc of its network."""
-        size = self.size[self.net[t]]
-        copy = np.repeat(np.arange(t.size), size)
+    def count(self, kind: str, arcs=slice(None)) -> np.ndarray:
+        """Proficient (``p``) or not-proficient (``q``) count of arcs."""
+        return self.p[arcs] if kind == "p" else self.n[arcs] - self.p[arcs]
+
+    def rooms(self, protection: int, arcs=slice(None), n=None, p=None) -> dict:
+        """Room of hidden ``arcs`` (at most ``protection``) in the table, or in one with
+        counts ``n`` and proficient counts ``p``: ``up`` to rise, ``q`` / ``p`` to fall by
+        that kind."""
+        n = self.n[arcs] if n is None else n
+        p = self.p[arcs] if p is None else p
+        room = n - self.lo[arcs]
+        return {
+            "up": np.minimum(self.hi[arcs] - n, protection),
+            "q": np.minimum(np.minimum(room, n - p), protection),
+            "p": np.minimum(np.minimum(room, p), protection),
+        }
+
+    def pairs(self, nets: np.ndarray, without: np.ndarray) -> _Pairs:
+        """For each copy of a network (``nets``), its arcs but ``without`` (-1: all)."""
+        size = self.size[nets]
+        copy = np.repeat(np.arange(nets.size), size)
         within = np.arange(size.sum()) - np.repeat(np.r_[0, np.cumsum(size)[:-1]], size)
-        arc = self.order[np.repeat(self.first[self.net[t]], size) + within]
-        keep = arc != t[copy]
+        arc = self.order[np.repeat(self.first[nets], size) + within]
+        keep = arc != without[copy]
         return _Pairs(copy=copy[keep], arc=arc[keep])
 
-    def flow(self, t, going_up: bool, need, pairs: _Pairs, cap_up, cap_down):
-        """Largest flows (at most ``need``) that move each target arc up or down, solved as
-        disjoint copies of the networks in one graph; ``cap_up`` / ``cap_down``: each pair's
-        room along and against its arc. Returns the flow per copy and each pair's change."""
-        copies, nodes = t.size, self.nodes
+    def ends(self, t: np.ndarray, going_up: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Where a flow that moves arcs ``t`` up (or down) starts and ends."""
+        return (self.head[t], self.tail[t]) if going_up else (self.tail[t], self.head[t])
+
+    def flow(self, source, sink, need, pairs: _Pairs, cap_up, cap_down):
+        """Largest flows (at most ``need``) from node ``source`` to node ``sink`` of each copy,
+        solved as disjoint copies of the networks in one graph; ``cap_up`` / ``cap_down``:
+        each pair's room along and against its arc. Returns the flow per copy and each pair's
+        change."""
+        copies, nodes = len(need), self.nodes
         base = pairs.copy * nodes
         tail, head = base + self.tail[pairs.arc], base + self.head[pairs.arc]
-        source = np.arange(copies) * nodes + (self.head[t] if going_up else self.tail[t])
-        sink = np.arange(copies) * nodes + (self.tail[t] if going_up else self.head[t])
+        source = np.arange(copies) * nodes + source
+        sink = np.arange(copies) * nodes + sink
         s, z = copies * nodes, copies * nodes + 1
         src = np.concatenate([tail, head, np.full(copies, s), sink])
         dst = np.concatenate([head, tail, source, np.full(copies, z)])

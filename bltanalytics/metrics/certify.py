@@ -294,6 +294,7 @@ def flow_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, be
                 batch = arcs[start : start + _FLOW_BATCH]
                 _two_flows(net, caps, batch, going_up, kind, protection, flat)
     _swaps(g, hm, targets, flat)
+    _total_moves(g, hm, targets, protection, best)
 
 
 def _two_flows(net, caps, t, going_up: bool, kind: str, protection: int, best: dict) -> None:
@@ -355,6 +356,186 @@ def _swaps(g: Grid, hm: np.ndarray, targets: np.ndarray, best: dict) -> None:
             np.maximum.at(best[key], net.cell[batch], got)
 
 
+def _total_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, best) -> None:
+    """Moves that change hidden grade totals (column 0), for targets in blocks that have them.
+
+    A grade's All Students is in every dimension's table, so a move that raises it by ``d``
+    is a flow of ``d`` into that grade's row in *every* dimension's network, from a partner
+    row: another hidden grade whose total falls by ``d``, or the ``All`` row when the
+    school's total is hidden and rises. A target cell of a dimension rides on such a move
+    when the flow of its own dimension passes through it. One partner per row and role (the
+    one with the most room) is tried, each kind on its own.
+    """
+    blocks = np.flatnonzero(hm[:, :, 0].any(axis=1) & targets.any(axis=(1, 2)))
+    if not blocks.size:
+        return
+    g, hm, targets = g.take(blocks), hm[blocks], targets[blocks]
+    part = {key: value[blocks] for key, value in best.items()}
+    flat = {key: value.reshape(-1) for key, value in part.items()}
+    rows = g.n.shape[1]
+    top = rows - 1  # the All row
+    net = _Network(g, hm)
+    caps = net.rooms(protection)
+    # room of each row's total to give a flow (supply) or take one (demand): a grade gives
+    # when its total falls, the All row when the school's total rises
+    n0, p0 = g.n[:, :, 0].astype(np.int64), g.p[:, :, 0].astype(np.int64)
+    hid0 = hm[:, :, 0]
+    rise = np.where(hid0, np.minimum(g.hi_r[:, :, 0] - n0, protection), 0)
+    room0 = n0 - g.lo_r[:, :, 0]
+    is_top = np.arange(rows) == top
+    supply, demand = {}, {}
+    for kind, count in (("q", n0 - p0), ("p", p0)):
+        fall = np.where(hid0, np.minimum(np.minimum(room0, count), protection), 0)
+        supply[kind] = np.where(is_top, rise, fall)
+        demand[kind] = np.where(is_top, fall, rise)
+    giver = _other_argmax(np.maximum(supply["q"], supply["p"]))
+    taker = _other_argmax(np.maximum(demand["q"], demand["p"]))
+    # candidates: (block, giving row, taking row, target arc or -1, own flow's ends, up, cell)
+    b0, r0 = np.nonzero(hid0 & targets[:, :, 0])
+    at_top = r0 == top
+    none = np.full(b0.size, -1)
+    cell0 = np.ravel_multi_index((b0, r0, np.zeros_like(r0)), g.n.shape)
+    cand = [
+        (
+            b0,
+            np.where(at_top, r0, giver[b0, r0]),
+            np.where(at_top, taker[b0, r0], r0),
+            none,
+            none,
+            none,
+            True,
+            cell0,
+        ),
+        (
+            b0,
+            np.where(at_top, giver[b0, r0], r0),
+            np.where(at_top, r0, taker[b0, r0]),
+            none,
+            none,
+            none,
+            False,
+            cell0,
+        ),
+    ]
+    t = np.flatnonzero(targets.reshape(-1)[net.cell])
+    tb = net.net[t] // len(g.starts)
+    in_grade = net.head[t] < rows  # a grade's cell (its head is its row); else an All row cell
+    row = np.where(in_grade, net.head[t], top)
+    # rising: a grade's cell takes from a giver, an All row cell gives to a taker
+    a = np.where(in_grade, giver[tb, row], top)
+    b = np.where(in_grade, row, taker[tb, top])
+    cand.append(
+        (
+            tb,
+            a,
+            b,
+            t,
+            np.where(in_grade, a, net.head[t]),
+            np.where(in_grade, net.tail[t], b),
+            True,
+            net.cell[t],
+        )
+    )
+    # falling: a grade's cell gives to a taker, an All row cell takes from a giver
+    a = np.where(in_grade, row, giver[tb, top])
+    b = np.where(in_grade, taker[tb, row], top)
+    cand.append(
+        (
+            tb,
+            a,
+            b,
+            t,
+            np.where(in_grade, net.tail[t], a),
+            np.where(in_grade, b, net.head[t]),
+            False,
+            net.cell[t],
+        )
+    )
+    for blk, a, b, arc, own_src, own_snk, going_up, cells in cand:
+        way = "up" if going_up else "dn"
+        for kind in ("q", "p"):
+            room = np.minimum(supply[kind][blk, a], demand[kind][blk, b])
+            room = np.where(arc >= 0, np.minimum(room, caps["up" if going_up else kind][arc]), room)
+            use = np.flatnonzero((room > 0) & (a != b))
+            if not use.size:
+                continue
+            got = _total_flows(
+                net,
+                caps,
+                kind,
+                blk[use],
+                a[use],
+                b[use],
+                room[use],
+                arc[use],
+                own_src[use],
+                own_snk[use],
+            )
+            np.maximum.at(flat[f"{way}_{kind}"], cells[use], got)
+            if going_up:
+                np.maximum.at(flat["up_n"], cells[use], got)
+    for key, value in part.items():
+        best[key][blocks] = value
+
+
+def _other_argmax(room: np.ndarray) -> np.ndarray:
+    """For each block and row, the other row with the most room (blocks x rows)."""
+    rows = room.shape[1]
+    others = np.where(np.eye(rows, dtype=bool)[None], -1, room[:, None, :])
+    return others.argmax(axis=2)
+
+
+def _total_flows(net, caps, kind, blk, a, b, need, arc, own_src, own_snk) -> np.ndarray:
+    """How far each move of totals (row ``a`` gives, row ``b`` takes, at most ``need``) goes:
+    the least flow from ``a`` to ``b`` over the dimensions, the target arc's own dimension
+    (when ``arc >= 0``) by the flow from ``own_src`` to ``own_snk`` without the arc."""
+    dims, rows = net.dims, net.rows
+    key = (blk * rows + a) * rows + b
+    unique, inverse = np.unique(key, return_inverse=True)
+    u_need = np.zeros(unique.size, np.int64)
+    np.maximum.at(u_need, inverse, need)
+    u_blk, u_a, u_b = unique // (rows * rows), unique // rows % rows, unique % rows
+    members = np.arange(1, dims)
+    nets = (u_blk[:, None] * dims + members).reshape(-1)
+    each = members.size
+    flows = _flows(
+        net,
+        caps,
+        kind,
+        nets,
+        np.repeat(u_a, each),
+        np.repeat(u_b, each),
+        np.repeat(u_need, each),
+        np.full(nets.size, -1),
+    )
+    per_dim = flows.reshape(-1, each)[inverse]
+    own = np.flatnonzero(arc >= 0)
+    if own.size:
+        own_dim = net.net[arc[own]] % dims - 1
+        per_dim[own, own_dim] = _flows(
+            net, caps, kind, net.net[arc[own]], own_src[own], own_snk[own], need[own], arc[own]
+        )
+    return np.minimum(need, per_dim.min(axis=1))
+
+
+def _flows(net, caps, kind, nets, source, sink, need, without) -> np.ndarray:
+    """Flows of one kind in copies of networks, in batches (see :meth:`_Network.flow`)."""
+    out = np.zeros(nets.size, np.int64)
+    for start in range(0, nets.size, _FLOW_BATCH):
+        part = slice(start, start + _FLOW_BATCH)
+        pairs = net.pairs(nets[part], without[part])
+        got, _ = net.flow(
+            source[part],
+            sink[part],
+            need[part],
+            pairs,
+            caps["up"][pairs.arc],
+            caps[kind][pairs.arc],
+        )
+        out[part] = got
+    return out
+
+
 @dataclass
 class _Pairs:
     """The arcs of each copy's network but the copy's own (``copy``: which copy, sorted)."""
@@ -387,6 +568,7 @@ class _Network:
         dims = len(sizes)
         dim_of = np.repeat(np.arange(dims), sizes)
         local = np.arange(cols) - np.repeat(g.starts, sizes)
+        self.rows, self.dims = rows, dims
         self.nodes = rows + int(sizes[1:].max(initial=1)) + 1
         free = self.nodes - 1
         moving = cells.copy()

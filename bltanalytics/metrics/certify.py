@@ -74,7 +74,32 @@ def certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:
     ``g.n`` and ``g.p`` must be a table consistent with everything published (every line
     adds up, every hidden count within its rule bounds). ``proved`` false is no verdict: the
     cell may still be protected (the exact audit decides).
+
+    Blocks are certified in groups of the same number of grades, on grids cut to that many
+    grade slots (a grid is padded to the block with the most grades).
     """
+    slots = g.n.shape[1] - 1
+    grades = g.exists[:, :-1, :].any(axis=2).sum(axis=1)
+    if (grades == slots).all():
+        return _certify(g, h, protection)
+    n = g.n.astype(np.int64)
+    out = Certificate(
+        n_lo=n.copy(),
+        n_hi=n.copy(),
+        p_open=np.zeros(n.shape, bool),
+        q_open=np.zeros(n.shape, bool),
+        proved=np.zeros(n.shape, bool),
+    )
+    for k in np.unique(grades):
+        blocks = np.flatnonzero(grades == k)
+        rows = np.r_[0:k, slots]
+        part = _certify(g.take(blocks).grades(int(k)), h[blocks][:, rows], protection)
+        for field in Certificate.__dataclass_fields__:
+            getattr(out, field)[np.ix_(blocks, rows)] = getattr(part, field)
+    return out
+
+
+def _certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:
     hm = h & g.exists
     moves = _Moves(g, hm)
     if h.shape[1] >= 2:

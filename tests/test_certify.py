@@ -119,3 +119,50 @@ def test_certified_intervals_lie_inside_the_attackers_exact_ones(case):
             assert exact(model, n_var, 1.0, other=p_var) >= 1, row
     verdict = audit(frame, config).groups
     assert verdict["protected"].to_numpy()[proved[hide]].all()
+
+
+def _one_block(rows: list[tuple], hide) -> tuple:
+    table = pd.DataFrame(
+        rows, columns=["grade", "dimension", "group", "n_tested", "n_proficient"]
+    ).assign(**KEY)
+    config = Config()
+    n = table["n_tested"].to_numpy(np.int64)
+    p = table["n_proficient"].to_numpy(np.int64)
+    grid, flat = layout(
+        table, list(FAMILY), "group", True, n, p, config.min_n, config.top_code, config.bottom_code
+    )
+    hidden = np.asarray([hide(r) for r in rows])
+    dense = np.zeros(grid.n.size, dtype=bool)
+    dense[flat] = hidden
+    cert = certify(grid, dense.reshape(grid.n.shape), config.protection)
+    verdict = audit(published(table, hidden, config), config).groups
+    return cert.proved.reshape(-1)[flat][hidden], verdict["protected"].to_numpy()
+
+
+def test_moves_of_hidden_grade_totals_prove_a_small_school():
+    """Two small grades, their All Students hidden: only a move of both totals (a student of
+    grade 4 counted in grade 3) leaves the cells uncertain, and the moves find it."""
+    rows = [
+        ("3", "all", "All Students", 6, 3), ("3", "sex", "F", 3, 1), ("3", "sex", "M", 3, 2),
+        ("4", "all", "All Students", 8, 4), ("4", "sex", "F", 4, 2), ("4", "sex", "M", 4, 2),
+        ("All", "all", "All Students", 14, 7), ("All", "sex", "F", 7, 3),
+        ("All", "sex", "M", 7, 4),
+    ]
+    proved, protected = _one_block(rows, lambda r: r[0] != "All")
+    assert protected.all()
+    assert proved.all()
+
+
+def test_a_swap_opens_a_count_nobody_passed_in():
+    """Nobody passed in grade 3's M, but a ``≤5%`` total leaves room for one who did: the
+    audit finds the count open, and so does a swap along the hidden cells."""
+    rows = [
+        ("3", "all", "All Students", 30, 1), ("3", "sex", "F", 25, 1), ("3", "sex", "M", 5, 0),
+        ("4", "all", "All Students", 30, 15), ("4", "sex", "F", 24, 12),
+        ("4", "sex", "M", 6, 3),
+        ("All", "all", "All Students", 60, 16), ("All", "sex", "F", 49, 13),
+        ("All", "sex", "M", 11, 3),
+    ]
+    proved, protected = _one_block(rows, lambda r: r[1] == "sex" and r[0] != "All")
+    assert protected.all()
+    assert proved.all()

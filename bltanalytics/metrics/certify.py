@@ -300,11 +300,19 @@ def flow_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, be
     >>> certify(g, hidden, 3).proved[hidden].all()
     np.True_
     """
+    flat = {key: value.reshape(-1) for key, value in best.items()}
+    _cell_flows(g, hm, targets, protection, flat)
+    _total_moves(g, hm, targets, protection, best)
+    _swaps(g, hm, targets, flat)
+
+
+def _cell_flows(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, flat) -> None:
+    """The flows of each target cell in its own dimension's network (``flat``: ``best``
+    flattened)."""
     net = _Network(g, hm)
     t = np.flatnonzero(targets.reshape(-1)[net.cell])
     if not t.size:
         return
-    flat = {key: value.reshape(-1) for key, value in best.items()}
     caps = net.rooms(protection)
     cell = net.cell[t]
     lacking_up = flat["up_n"][cell] < np.minimum(caps["up"][t], protection)
@@ -318,8 +326,6 @@ def flow_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, be
             for start in range(0, arcs.size, _FLOW_BATCH):
                 batch = arcs[start : start + _FLOW_BATCH]
                 _two_flows(net, caps, batch, going_up, kind, protection, flat)
-    _swaps(g, hm, targets, flat)
-    _total_moves(g, hm, targets, protection, best)
 
 
 def _two_flows(net, caps, t, going_up: bool, kind: str, protection: int, best: dict) -> None:
@@ -480,7 +486,8 @@ def _total_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, 
         way = "up" if going_up else "dn"
         for kind in ("q", "p"):
             room = np.minimum(supply[kind][blk, a], demand[kind][blk, b])
-            room = np.where(arc >= 0, np.minimum(room, caps["up" if going_up else kind][arc]), room)
+            own = arc >= 0
+            room[own] = np.minimum(room[own], caps["up" if going_up else kind][arc[own]])
             use = np.flatnonzero((room > 0) & (a != b))
             if not use.size:
                 continue

@@ -528,6 +528,8 @@ def _total_flows(net, caps, kind, blk, a, b, need, arc, own_src, own_snk) -> np.
     np.maximum.at(u_need, inverse, need)
     u_blk, u_a, u_b = unique // (rows * rows), unique // rows % rows, unique % rows
     members = np.arange(1, dims)
+    if not members.size:  # All Students alone: only the totals' grade line to keep
+        return need
     nets = (u_blk[:, None] * dims + members).reshape(-1)
     each = members.size
     flows = _flows(

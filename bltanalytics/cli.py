@@ -148,10 +148,12 @@ def metrics(
 
     settings = load_config(config, min_n=min_n)
     district = load_district(folder)
-    computed = compute_metrics(district, settings)
+    counts: dict = {}  # the true counts of the achievement rows, for the audit only
+    computed = compute_metrics(district, settings, counts_out=counts)
+    dropped = int((district.quarantine["action"] == "row_dropped").sum())
+    del district  # the cleaned tables are not needed past this point (peak memory)
     written = write_metrics(computed, out)
     tables = [path for path in written if path.suffix == ".csv"]
-    dropped = int((district.quarantine["action"] == "row_dropped").sum())
     typer.echo(
         f"wrote {len(tables)} tables to {out}, each as CSV and Parquet "
         f"({2 * len(tables)} files, min_n={settings.min_n}), and the settings they were "
@@ -162,7 +164,9 @@ def metrics(
     if dropped:
         typer.echo(f"{dropped:,} input rows were quarantined: see {out / 'quarantine.csv'}")
     # the privacy audit of what was written: a failure exits 1 with its summary
-    result = audit_export(computed.achievement, computed.scale_scores, settings)
+    result = audit_export(
+        computed.achievement, computed.scale_scores, settings, counts=counts or None
+    )
     require_protected(result, out)
     typer.echo(
         f"privacy audit: {result.n_suppressed:,} suppressed groups, all protected "

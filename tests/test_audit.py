@@ -435,3 +435,23 @@ def test_intervals_agree_with_brute_force(seed):
             assert row.n_min <= lo and hi <= row.n_max, row
         # the verdict on n_tested is the true one
         assert (row.n_max - row.n_min >= 3) == (hi - lo >= 3), row
+
+
+def test_an_audit_from_the_true_counts_gives_the_same_verdict():
+    """``bltanalytics metrics`` starts the audit from the counts it has just made; the
+    verdict is the one an attacker's audit of the same table reaches."""
+    from bltanalytics.load import load_district
+    from bltanalytics.metrics.achievement import achievement
+
+    tables = load_district(SAMPLE).tables
+    counts: dict = {}
+    table = achievement(tables["assessments"], tables["students"], counts_out=counts)
+    assert len(counts["n_tested"]) == len(table)
+    shown = ~table["suppressed"].to_numpy(dtype=bool)
+    assert (table["n_tested"].to_numpy()[shown] == counts["n_tested"][shown]).all()
+    attacker, own = audit(table), audit(table, counts=counts)
+    assert own.n_suppressed == attacker.n_suppressed > 0
+    assert own.protected and attacker.protected
+    assert own.groups["protected"].tolist() == attacker.groups["protected"].tolist()
+    with pytest.raises(ValueError, match="counts for"):
+        audit(table, counts={k: v[1:] for k, v in counts.items()})

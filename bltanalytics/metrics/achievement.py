@@ -52,7 +52,7 @@ from bltanalytics.load import (
 )
 from bltanalytics.metrics.codes import compact, encode, strings
 from bltanalytics.metrics.shapes import Achievement, columns
-from bltanalytics.metrics.suppression import FAMILY, suppress, withhold
+from bltanalytics.metrics.suppression import FAMILY, suppress, withheld_mask
 
 #: Columns of ``achievement.csv`` (contract section 4), in order: from its shape.
 ACHIEVEMENT_COLUMNS: list[str] = columns(Achievement)
@@ -89,6 +89,7 @@ def achievement(
     codes: dict[str, dict[str, ColumnCodes]] | None = None,
     layout: GroupLayout | None = None,
     withhold_blocks: bool = True,
+    counts_out: dict | None = None,
 ) -> pd.DataFrame:
     """Percent proficient by school, year, term, subject, grade, dimension and group, suppressed.
 
@@ -105,6 +106,9 @@ def achievement(
     ``withhold_blocks``: drop the rows of blocks that hiding cannot protect
     (:func:`~bltanalytics.metrics.suppression.withhold`; the default); ``False`` keeps every
     row, for a table linked to this one row for row (scale scores) to withhold the same.
+    ``counts_out``: a dict that receives the true ``n_tested`` and ``n_proficient`` of the
+    returned rows (int64 arrays, hidden rows included), for the privacy audit to start from
+    (:func:`bltanalytics.metrics.audit.audit`, ``counts=``); never to be published.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"student_id": ["1", "2"], "school_id": "0101",
@@ -134,6 +138,7 @@ def achievement(
         }
     )
     del counts, tested
+    true_n, true_p = table["n_tested"].to_numpy(), table["n_proficient"].to_numpy()
     out = suppress(
         table,
         min_n=config.min_n,
@@ -150,7 +155,10 @@ def achievement(
     out["gap_pp"] = pct - pct[first_of_cell(present // layout.n_columns)]
     out = text_keys(out)[ACHIEVEMENT_COLUMNS]
     # a block that hiding cannot protect keeps its All Students rows only (docs/achievement.md)
-    return withhold(out, config) if withhold_blocks else out
+    keep = withheld_mask(out, config) if withhold_blocks else np.ones(len(out), dtype=bool)
+    if counts_out is not None:
+        counts_out.update(n_tested=true_n[keep], n_proficient=true_p[keep])
+    return out if keep.all() else out[keep].reset_index(drop=True)
 
 
 #: the key columns of an achievement-shaped table, in order

@@ -145,6 +145,7 @@ def audit(
     *,
     workers: int | None = None,
     start: dict | None = None,
+    counts: dict | None = None,
 ) -> AuditResult:
     """Audit an achievement table *as published* (suppressed counts empty or ignored).
 
@@ -153,7 +154,11 @@ def audit(
     ``workers``: processes for the programmes (default: 2 when there are many blocks).
     ``start``: a consistent table known to the caller and what moves from it proved
     (:meth:`bltanalytics.metrics.audit_model.Model.build`; the suppression passes the true
-    counts): the programmes then look only at what it leaves unproved.
+    counts): the programmes then look only at what it leaves unproved. ``counts``: the true
+    ``n_tested`` and ``n_proficient`` of every row, when the caller has just counted them
+    (``achievement(counts_out=...)``; ``bltanalytics metrics`` does): the moves start from
+    that table instead of one found by a programme per chunk. The verdict is the same either
+    way; only the work differs.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"school_id": "01", "school_year": "2025-26", "term": "Spring",
@@ -172,7 +177,8 @@ def audit(
     if start is None:
         # one consistent table from a programme, then moves from it (as the suppression does
         # from the true table): the programmes that follow look only at what moves leave open
-        model.attach(moves_from(achievement.reset_index(drop=True), model, config, workers))
+        a = achievement.reset_index(drop=True)
+        model.attach(moves_from(a, model, config, workers, counts=counts))
     verdict = model.solve(workers=workers)
     return AuditResult(verdict, config.protection, model.coded_exact)
 
@@ -242,25 +248,36 @@ def audit_export(
     config: Config | None = None,
     *,
     workers: int | None = None,
+    counts: dict | None = None,
 ) -> AuditResult:
     """:func:`audit` of ``achievement`` with, when given, :func:`audit_scale` of the
-    ``scale_scores`` published beside it (the result's ``scale``)."""
-    result = audit(achievement, config, workers=workers)
+    ``scale_scores`` published beside it (the result's ``scale``). ``counts``: see
+    :func:`audit`."""
+    result = audit(achievement, config, workers=workers, counts=counts)
     if scale_scores is None:
         return result
     scale = audit_scale(scale_scores, config, achievement=achievement, workers=workers)
     return replace(result, scale=scale)
 
 
-def moves_from(a: pd.DataFrame, model: Model, config: Config, workers=None) -> dict:
-    """A consistent table of ``a`` (one programme per chunk) and what moves from it prove
-    (:func:`bltanalytics.metrics.certify.certify`), as :meth:`Model.attach` takes them. Blocks
-    whose programme's solution is not whole get no claim."""
-    x = model.feasible(workers)
-    n, p = model.row_n.copy(), model.row_p.copy()
-    of_n = model.var_kind == 0
-    n[model.var_row[of_n]] = x[of_n]
-    p[model.var_row[~of_n]] = x[~of_n]
+def moves_from(
+    a: pd.DataFrame, model: Model, config: Config, workers=None, counts: dict | None = None
+) -> dict:
+    """A consistent table of ``a`` (``counts``, the true one, when given; else one programme
+    per chunk) and what moves from it prove (:func:`bltanalytics.metrics.certify.certify`),
+    as :meth:`Model.attach` takes them. Blocks whose programme's solution is not whole get no
+    claim."""
+    if counts is not None:
+        n = np.asarray(counts["n_tested"], dtype=float)
+        p = np.asarray(counts["n_proficient"], dtype=float)
+        if n.shape != (len(a),) or p.shape != (len(a),):
+            raise ValueError(f"counts for {n.shape[0]:,} rows given for a table of {len(a):,}")
+    else:
+        x = model.feasible(workers)
+        n, p = model.row_n.copy(), model.row_p.copy()
+        of_n = model.var_kind == 0
+        n[model.var_row[of_n]] = x[of_n]
+        p[model.var_row[~of_n]] = x[~of_n]
     rows = len(a)
     hidden = np.zeros(rows, dtype=bool)
     hidden[model.cells["_row"].to_numpy()] = True

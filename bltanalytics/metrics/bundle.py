@@ -101,20 +101,33 @@ class Metrics:
 FRAMES: tuple[str, ...] = tuple(f.name for f in fields(Metrics) if f.name != "config")
 
 
-def compute_metrics(district: District, config: Config | None = None) -> Metrics:
+def compute_metrics(
+    district: District, config: Config | None = None, *, counts_out: dict | None = None
+) -> Metrics:
     """Compute every figure for every school of ``district`` at once, with ``config``
-    (default: the contract's settings), which the result carries as ``metrics.config``."""
+    (default: the contract's settings), which the result carries as ``metrics.config``.
+    ``counts_out``: a dict that receives the true counts of ``metrics.achievement``'s rows
+    (see :func:`~bltanalytics.metrics.achievement.achievement`), for the audit of the export."""
     config = config or Config()
     tables = district.tables
     years = district.school_years
     assessments, students = tables["assessments"], tables["students"]
     # students matched and keys coded once, for achievement and scale scores alike
     layout = group_layout(assessments, students, codes=district.codes) if len(assessments) else None
+    true: dict = {}
     every_row = compute_achievement(
-        assessments, students, config, codes=district.codes, layout=layout, withhold_blocks=False
+        assessments,
+        students,
+        config,
+        codes=district.codes,
+        layout=layout,
+        withhold_blocks=False,
+        counts_out=true,
     )
     # blocks that hiding cannot protect are withheld from both tables alike (docs/achievement.md)
     kept = withheld_mask(every_row, config)
+    if counts_out is not None and true:
+        counts_out.update({name: values[kept] for name, values in true.items()})
     achievement = every_row if kept.all() else every_row[kept].reset_index(drop=True)
     scale_scores = compute_scale_scores(
         assessments, students, config, layout=layout, achievement=every_row, kept=kept

@@ -143,9 +143,14 @@ def test_moves_of_hidden_grade_totals_prove_a_small_school():
     """Two small grades, their All Students hidden: only a move of both totals (a student of
     grade 4 counted in grade 3) leaves the cells uncertain, and the moves find it."""
     rows = [
-        ("3", "all", "All Students", 6, 3), ("3", "sex", "F", 3, 1), ("3", "sex", "M", 3, 2),
-        ("4", "all", "All Students", 8, 4), ("4", "sex", "F", 4, 2), ("4", "sex", "M", 4, 2),
-        ("All", "all", "All Students", 14, 7), ("All", "sex", "F", 7, 3),
+        ("3", "all", "All Students", 6, 3),
+        ("3", "sex", "F", 3, 1),
+        ("3", "sex", "M", 3, 2),
+        ("4", "all", "All Students", 8, 4),
+        ("4", "sex", "F", 4, 2),
+        ("4", "sex", "M", 4, 2),
+        ("All", "all", "All Students", 14, 7),
+        ("All", "sex", "F", 7, 3),
         ("All", "sex", "M", 7, 4),
     ]
     proved, protected = _one_block(rows, lambda r: r[0] != "All")
@@ -157,10 +162,14 @@ def test_a_swap_opens_a_count_nobody_passed_in():
     """Nobody passed in grade 3's M, but a ``≤5%`` total leaves room for one who did: the
     audit finds the count open, and so does a swap along the hidden cells."""
     rows = [
-        ("3", "all", "All Students", 30, 1), ("3", "sex", "F", 25, 1), ("3", "sex", "M", 5, 0),
-        ("4", "all", "All Students", 30, 15), ("4", "sex", "F", 24, 12),
+        ("3", "all", "All Students", 30, 1),
+        ("3", "sex", "F", 25, 1),
+        ("3", "sex", "M", 5, 0),
+        ("4", "all", "All Students", 30, 15),
+        ("4", "sex", "F", 24, 12),
         ("4", "sex", "M", 6, 3),
-        ("All", "all", "All Students", 60, 16), ("All", "sex", "F", 49, 13),
+        ("All", "all", "All Students", 60, 16),
+        ("All", "sex", "F", 49, 13),
         ("All", "sex", "M", 11, 3),
     ]
     proved, protected = _one_block(rows, lambda r: r[1] == "sex" and r[0] != "All")

@@ -55,17 +55,6 @@ class Grid:
     def take(self, blocks: np.ndarray) -> Grid:
         return Grid(*(getattr(self, f)[blocks] for f in _GRID_ARRAYS), starts=self.starts)
 
-    def grades(self, k: int) -> Grid:
-        """The first ``k`` grade slots and the grade ``All`` row (blocks with at most ``k``)."""
-        rows = np.r_[0:k, self.n.shape[1] - 1]
-        arrays = {f: getattr(self, f) for f in _GRID_ARRAYS}
-        cut = {f: (v if f == "grade_lines" else v[:, rows]) for f, v in arrays.items()}
-        return Grid(**cut, starts=self.starts)
-
-    @property
-    def sizes(self) -> np.ndarray:
-        return np.diff(np.r_[self.starts, self.n.shape[2]])
-
 
 _GRID_ARRAYS = ("n", "p", "exists", "p_lo", "p_hi", "lo_r", "hi_r", "primary", "grade_lines")
 

@@ -22,11 +22,19 @@ import numpy as np
 # to the total": a *family line* (one grade and dimension: its groups add up to the grade's
 # All Students) and a *grade line* (one column: the grades add up to the grade-All row).
 # A total the table lacks is *virtual*: taken as known to the reader and never hidden.
+#
+# A Grid holds (blocks, grades, columns) arrays, the layout the callers index by block. The
+# work below runs on the same arrays turned column-major, (columns, grades, blocks)
+# (:class:`_Lines`): a family line's sum is then the sum of a few whole (grades, blocks)
+# slabs and a grade line's a sum over the middle axis, each one pass over contiguous memory,
+# where the block-major layout sums runs of 1-7 numbers (``reduceat``) one call at a time.
 
 
 BIG = 1 << 24  # no upper bound: far above any school; sums of 64 still fit in int32
 _MAX_ROUNDS = 80
 _TIGHTEN_ROUNDS = 3
+_NO_CELL = (1 << 31) - 1  # the cost of no cell: above every real one (at most ~9 BIG)
+_PART_CELLS = 1 << 18  # cells (blocks x grades x columns) protected at a time
 
 
 @dataclass
@@ -56,27 +64,126 @@ class Grid:
 
     @property
     def sizes(self) -> np.ndarray:
+        """Columns of each dimension (All Students first, one column)."""
         return np.diff(np.r_[self.starts, self.n.shape[2]])
 
-    def fsum(self, x: np.ndarray) -> np.ndarray:
-        """Sum over the members of each family line: (blocks, grades, dimensions - 1).
 
-        Column 0 (All Students) is a slice of its own, so it is never summed in; booleans
-        are counted."""
-        dtype = np.int32 if x.dtype == bool else None
-        return np.add.reduceat(x, self.starts, axis=2, dtype=dtype)[:, :, 1:]
+_GRID_ARRAYS = ("n", "p", "exists", "p_lo", "p_hi", "lo_r", "hi_r", "primary", "grade_lines")
+
+
+def _flip(x: np.ndarray) -> np.ndarray:
+    """(blocks, grades, columns) <-> (columns, grades, blocks), contiguous."""
+    return np.ascontiguousarray(x.transpose(2, 1, 0))
+
+
+#: the arrays of a Grid that :class:`_Lines` holds column-major
+_LINE_ARRAYS = ("n", "p", "exists", "p_lo", "p_hi", "lo_r", "hi_r")
+#: the arrays choosing cells reads (:func:`_choose`, :func:`_neighbour_choice`)
+_CHOICE_ARRAYS = ("n", "exists")
+
+
+@dataclass
+class _Lines:
+    """A :class:`Grid`'s arrays column-major: (columns, grades, blocks); ``grade_lines`` and
+    each grade line's values (columns, blocks), each family line's (dimensions, grades,
+    blocks) with ``dimension`` 0 the first after All Students.
+
+    >>> n = np.array([[[9, 4, 5, 9], [9, 4, 5, 9]]])  # All Students, F, M, one-group dimension
+    >>> g = Grid(n=n, p=n, exists=n > 0, p_lo=n, p_hi=n, lo_r=n, hi_r=n, primary=n < 0,
+    ...          grade_lines=np.ones((1, 4), bool), starts=np.array([0, 1, 3]))
+    >>> lines = _Lines.of(g)
+    >>> lines.n.shape, lines.fsum(lines.n)[:, 0, 0].tolist()   # each family line's members
+    ((4, 2, 1), [9, 9])
+    >>> lines.fspread(lines.fsum(lines.n))[:, 0, 0].tolist()   # on each member
+    [9, 9, 9]
+    """
+
+    n: np.ndarray | None
+    p: np.ndarray | None
+    q: np.ndarray | None  # n - p: not proficient
+    exists: np.ndarray
+    p_lo: np.ndarray | None
+    p_hi: np.ndarray | None
+    lo_r: np.ndarray | None
+    hi_r: np.ndarray | None
+    grade_lines: np.ndarray  # (columns, blocks)
+    spans: tuple[tuple[int, int], ...]  # each dimension's columns [s, e)
+    member_dim: np.ndarray  # the dimension of each member column (1..)
+
+    @classmethod
+    def of(
+        cls,
+        g: Grid,
+        names: tuple[str, ...] = _LINE_ARRAYS,
+        blocks: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
+    ) -> _Lines:
+        """``g`` column-major: only the arrays in ``names`` (the others ``None``); only
+        ``blocks`` (and of those, only the grade slots ``rows``) when given."""
+
+        def cut(x):
+            if blocks is None:
+                return x
+            return x[blocks] if rows is None else x[np.ix_(blocks, rows)]
+
+        arrays = {f: (_flip(cut(getattr(g, f))) if f in names else None) for f in _LINE_ARRAYS}
+        both = arrays["n"] is not None and arrays["p"] is not None
+        q = arrays["n"] - arrays["p"] if both else None
+        ends = np.r_[g.starts[1:], g.n.shape[2]]
+        spans = tuple((int(s), int(e)) for s, e in zip(g.starts[1:], ends[1:], strict=True))
+        member_dim = np.repeat(np.arange(len(spans)), [e - s for s, e in spans])
+        lines = g.grade_lines if blocks is None else g.grade_lines[blocks]
+        return cls(
+            **arrays,
+            q=q,
+            grade_lines=np.ascontiguousarray(lines.T),
+            spans=spans,
+            member_dim=member_dim,
+        )
+
+    def take(self, blocks: np.ndarray, names: tuple[str, ...] = (*_LINE_ARRAYS, "q")) -> _Lines:
+        """Some blocks; only the arrays in ``names`` (and ``grade_lines``), the others ``None``."""
+
+        def cut(f):
+            x = getattr(self, f)
+            return None if x is None or f not in names else _cut(x, blocks)
+
+        return _Lines(
+            **{f: cut(f) for f in (*_LINE_ARRAYS, "q")},
+            grade_lines=_cut(self.grade_lines, blocks),
+            spans=self.spans,
+            member_dim=self.member_dim,
+        )
+
+    def fsum(self, x: np.ndarray) -> np.ndarray:
+        """Sum over the members of each family line: (dimensions, grades, blocks).
+
+        ``x`` has every column, or the members only (one column fewer); column 0 (All
+        Students) is never summed in. Booleans are counted."""
+        shift = x.shape[0] - self.exists.shape[0]
+        out = np.empty((len(self.spans), *x.shape[1:]), np.int32 if x.dtype == bool else x.dtype)
+        for d, (s, e) in enumerate(self.spans):
+            np.add.reduce(x[s + shift : e + shift], axis=0, out=out[d])
+        return out
 
     def fspread(self, y: np.ndarray) -> np.ndarray:
-        """A family-line value on each member cell: (blocks, grades, columns - 1)."""
-        return np.repeat(y, self.sizes[1:], axis=2)
+        """A family-line value on each member cell: (columns - 1, grades, blocks)."""
+        return np.take(y, self.member_dim, axis=0)
 
     @staticmethod
     def gsum(x: np.ndarray) -> np.ndarray:
         """Sum over the members (every grade but the last) of each grade line."""
-        return x[:, :-1, :].sum(axis=1, dtype=np.int32 if x.dtype == bool else None)
+        return x[:, :-1].sum(axis=1, dtype=np.int32 if x.dtype == bool else x.dtype)
 
 
-_GRID_ARRAYS = ("n", "p", "exists", "p_lo", "p_hi", "lo_r", "hi_r", "primary", "grade_lines")
+def _cut(x: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """Some blocks (the last axis) of ``x``, contiguous (``x[..., blocks]`` is not)."""
+    return np.take(x, blocks, axis=-1)
+
+
+def _blocks_with(x: np.ndarray) -> np.ndarray:
+    """Which blocks (last axis) hold a True anywhere."""
+    return x.any(axis=(0, 1))
 
 
 def protect(
@@ -91,25 +198,64 @@ def protect(
     Rounds of local rules (each line on its own) until no line asks for more; then the lines
     read together (interval propagation); every cell still failing asks its line with the
     fewest hidden cells for one more. Only blocks that changed are looked at again.
+    ``hidden``: cells hidden from the start (updated in place); ``active``: the blocks to
+    look at (default: every block with a hidden cell; the others are left as they are).
     """
     hidden = grid.primary.copy() if hidden is None else hidden
     if active is None:
         active = np.flatnonzero(hidden.any(axis=(1, 2)))
+    if not active.size:
+        return hidden
+    h = hidden[active]
+    _protect_parts(grid, h, active, None, protection, min_n)
+    hidden[active] = h
+    return hidden
+
+
+def _protect_parts(
+    grid: Grid,
+    hidden: np.ndarray,
+    blocks: np.ndarray,
+    rows: np.ndarray | None,
+    protection: int,
+    min_n: int,
+) -> None:
+    """:func:`_protect` on ``grid``'s ``blocks`` (only the grade slots ``rows``, if given),
+    whose hidden cells are ``hidden`` (updated in place), a part of the blocks at a time.
+
+    Blocks are protected each on its own, so the parts change nothing; parts of about
+    ``_PART_CELLS`` cells keep the temporaries small (a few hundred kB to 2 MB: they stay in
+    the processor's cache and the allocator reuses them; about 10 % less CPU than the
+    largest bucket of the 1,000-school district in one part).
+    """
+    if not len(blocks):
+        return
+    per_part = max(1, _PART_CELLS // max(1, hidden.shape[1] * hidden.shape[2]))
+    for part in np.array_split(np.arange(len(blocks)), -(-len(blocks) // per_part)):
+        h = _flip(hidden[part])
+        _protect(_Lines.of(grid, blocks=blocks[part], rows=rows), h, protection, min_n)
+        hidden[part] = _flip(h)
+
+
+def _protect(g: _Lines, hidden: np.ndarray, protection: int, min_n: int) -> None:
+    """:func:`protect` on every block of ``g`` (column-major ``hidden``, updated in place)."""
+    n_blocks = hidden.shape[2]
+    active = np.arange(n_blocks)
     to_check = [active]
     for _ in range(_MAX_ROUNDS):
         if active.size:
-            whole = active.size == len(hidden)
-            sub = grid if whole else grid.take(active)
-            h = hidden if whole else hidden[active]
-            need_f, need_g = _line_needs(sub, h, protection, kinds="f")
-            added = _choose(sub, h, need_f, need_g, min_n)
+            whole = active.size == n_blocks
+            sub = g if whole else g.take(active)
+            h = hidden if whole else _cut(hidden, active)
+            need_f, _ = _line_needs(sub, h, protection, kinds="f")
+            added = _choose(sub, h, need_f, None, min_n)
             h |= added
-            need_f, need_g = _line_needs(sub, h, protection, kinds="g")
-            more = _choose(sub, h, need_f, need_g, min_n)
+            _, need_g = _line_needs(sub, h, protection, kinds="g")
+            more = _choose(sub, h, None, need_g, min_n)
             h |= more
             if not whole:
-                hidden[active] = h
-            moved = (added | more).any(axis=(1, 2))
+                hidden[..., active] = h
+            moved = _blocks_with(added | more)
             active = active[moved]
             to_check.append(active)
             continue
@@ -117,25 +263,26 @@ def protect(
         to_check = []
         if not check.size:
             break
-        whole = check.size == len(hidden)
-        sub = grid if whole else grid.take(check)
-        h = hidden if whole else hidden[check]
+        whole = check.size == n_blocks
+        sub = g if whole else g.take(check)
+        h = hidden if whole else _cut(hidden, check)
         fail, (need_f, need_g, left) = _failing(sub, h, protection)
-        failing = np.flatnonzero(fail.any(axis=(1, 2)))
+        failing = np.flatnonzero(_blocks_with(fail))
         if not failing.size:
             break
         blocks = check[failing]
-        sub = sub.take(failing)
-        h = h[failing]
-        added = _choose(sub, h, need_f[failing], need_g[failing], min_n)
-        rest = left[failing]
-        others = np.flatnonzero(rest.any(axis=(1, 2)) & ~added.any(axis=(1, 2)))
+        sub = sub.take(failing, _CHOICE_ARRAYS)
+        h = _cut(h, failing)
+        added = _choose(sub, h, _cut(need_f, failing), _cut(need_g, failing), min_n)
+        rest = _cut(left, failing)
+        others = np.flatnonzero(_blocks_with(rest) & ~_blocks_with(added))
         if others.size:
-            added[others] = neighbour_choice(sub.take(others), h[others], rest[others], min_n)
-        hidden[blocks] = h | added
-        active = blocks[added.any(axis=(1, 2))]
+            added[..., others] = _neighbour_choice(
+                sub.take(others), _cut(h, others), _cut(rest, others)
+            )
+        hidden[..., blocks] = h | added
+        active = blocks[_blocks_with(added)]
         to_check.append(active)
-    return hidden
 
 
 def protect_by_size(
@@ -149,21 +296,24 @@ def protect_by_size(
     for k in np.unique(used):
         blocks = np.flatnonzero(used == k)
         rows = np.r_[0:k, grid.n.shape[1] - 1]
-        sub = grid.take(blocks).grades(int(k))
-        start = None if hidden is None else hidden[np.ix_(blocks, rows)]
-        out[np.ix_(blocks, rows)] = protect(sub, protection, min_n, hidden=start)
+        start = (grid.primary if hidden is None else hidden)[np.ix_(blocks, rows)]
+        busy = start.any(axis=(1, 2))  # the others have nothing to protect
+        h = start[busy]
+        _protect_parts(grid, h, blocks[busy], rows, protection, min_n)
+        start[busy] = h
+        out[np.ix_(blocks, rows)] = start
     return out
 
 
-def _degrees(g: Grid, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _degrees(g: _Lines, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hidden cells (members and total) of each family line and each grade line."""
     hm = h & g.exists
-    deg_f = g.fsum(hm) + hm[:, :, :1]
-    deg_g = np.where(g.grade_lines, Grid.gsum(hm.astype(np.int32)) + hm[:, -1, :], 0)
+    deg_f = g.fsum(hm) + hm[:1]
+    deg_g = np.where(g.grade_lines, g.gsum(hm) + hm[:, -1], 0)
     return deg_f, deg_g
 
 
-def _line_needs(g: Grid, h: np.ndarray, protection: int, kinds: str) -> tuple:
+def _line_needs(g: _Lines, h: np.ndarray, protection: int, kinds: str) -> tuple:
     """Lines that need one more hidden cell, judged each on its own.
 
     A line needs one more when (1) it has exactly one hidden cell (the published ones give it
@@ -174,64 +324,45 @@ def _line_needs(g: Grid, h: np.ndarray, protection: int, kinds: str) -> tuple:
     """
     hm = h & g.exists
     pub = g.exists & ~h
-    n, p = g.n, g.p
-    q = n - p
     lo = np.where(hm, g.lo_r, 0)
     hi = np.where(hm, g.hi_r, 0)
+    n_hidden = np.where(hm, g.n, 0)
     # slack of a published cell's p for the reader (coding): p - p_lo and p_hi - p
-    up_p = np.where(pub, g.p_hi - p, 0)  # p could be this much higher -> q lower
-    down_p = np.where(pub, p - g.p_lo, 0)
+    up_p = np.where(pub, g.p_hi - g.p, 0)  # p could be this much higher -> q lower
+    down_p = np.where(pub, g.p - g.p_lo, 0)
+    # what a line's proficient (not proficient) remainder takes from each member
+    p_rest = np.where(hm, g.p, down_p)
+    q_rest = np.where(hm, g.q, up_p)
     need_f = need_g = None
     if "f" in kinds:
-        mem = lambda x: x  # noqa: E731
-        hidden_m = g.fsum(mem(hm))
-        t_hidden = hm[:, :, :1]
+        hidden_m = g.fsum(hm)
+        t_hidden = hm[:1]
         deg = hidden_m + t_hidden
-        t_pub = ~t_hidden  # virtual totals are known
-        rem = g.fsum(mem(n * hm))
-        s_lo, s_hi = g.fsum(mem(lo)), g.fsum(mem(hi))
-        width = _local_width(
-            lo[:, :, 1:], hi[:, :, 1:], g.fspread(rem), g.fspread(s_lo), g.fspread(s_hi)
-        )
-        narrow = g.fsum(_unpad(hm[:, :, 1:] & (width < protection)))
-        rp = g.fsum(mem(p * hm)) + g.fsum(mem(down_p)) + up_p[:, :, :1]
-        rq = g.fsum(mem(q * hm)) + g.fsum(mem(up_p)) + down_p[:, :, :1]
+        rem = g.fsum(n_hidden)
+        # a member's range: the others take the rest of the remainder
+        low = np.maximum(lo[1:], hi[1:] + g.fspread(rem - g.fsum(hi)))
+        high = np.minimum(hi[1:], lo[1:] + g.fspread(rem - g.fsum(lo)))
+        narrow = g.fsum(hm[1:] & (high - low < protection))
+        rp = g.fsum(p_rest) + up_p[:1]
+        rq = g.fsum(q_rest) + down_p[:1]
         forced = (hidden_m > 0) & ((rp <= 0) | (rq <= 0))
-        need_f = (deg == 1) | (t_pub & ((narrow > 0) | forced))
+        need_f = (deg == 1) | (~t_hidden & ((narrow > 0) | forced))
     if "g" in kinds:
-        on = g.grade_lines
-        hidden_m = Grid.gsum(hm.astype(np.int32))
-        t_hidden = hm[:, -1, :]
+        hidden_m = g.gsum(hm)
+        t_hidden = hm[:, -1]
         deg = hidden_m + t_hidden
-        t_pub = ~t_hidden
-        rem = Grid.gsum(n * hm)
-        s_lo, s_hi = Grid.gsum(lo), Grid.gsum(hi)
-        width = _local_width(
-            lo[:, :-1, :], hi[:, :-1, :], rem[:, None, :], s_lo[:, None, :], s_hi[:, None, :]
-        )
-        narrow = (hm[:, :-1, :] & (width < protection)).any(axis=1)
-        rp = Grid.gsum(p * hm) + Grid.gsum(down_p) + up_p[:, -1, :]
-        rq = Grid.gsum(q * hm) + Grid.gsum(up_p) + down_p[:, -1, :]
+        rem = g.gsum(n_hidden)
+        low = np.maximum(lo[:, :-1], hi[:, :-1] + (rem - g.gsum(hi))[:, None])
+        high = np.minimum(hi[:, :-1], lo[:, :-1] + (rem - g.gsum(lo))[:, None])
+        narrow = (hm[:, :-1] & (high - low < protection)).any(axis=1)
+        rp = g.gsum(p_rest) + up_p[:, -1]
+        rq = g.gsum(q_rest) + down_p[:, -1]
         forced = (hidden_m > 0) & ((rp <= 0) | (rq <= 0))
-        need_g = on & ((deg == 1) | (t_pub & (narrow | forced)))
+        need_g = g.grade_lines & ((deg == 1) | (~t_hidden & (narrow | forced)))
     return need_f, need_g
 
 
-def _unpad(x: np.ndarray) -> np.ndarray:
-    """Members-only (columns 1..) back to full width with column 0 False, for ``fsum``."""
-    y = np.zeros((*x.shape[:2], x.shape[2] + 1), dtype=x.dtype)
-    y[:, :, 1:] = x
-    return y
-
-
-def _local_width(lo, hi, rem, s_lo, s_hi):
-    """Range of each hidden member within its line: the others take the rest of ``rem``."""
-    low = np.maximum(lo, rem - (s_hi - hi))
-    high = np.minimum(hi, rem - (s_lo - lo))
-    return high - low
-
-
-def _choose(g: Grid, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
+def _choose(g: _Lines, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
     """One more hidden cell in each line that needs one: its cheapest published member.
 
     The cost of a member is its ``n_tested`` plus, when hiding it opens its other line (one
@@ -242,20 +373,20 @@ def _choose(g: Grid, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
     added = np.zeros_like(h)
     if need_f is None and need_g is None:
         return added
-    wanted = np.zeros(len(h), dtype=bool)
+    wanted = np.zeros(h.shape[2], dtype=bool)
     if need_f is not None:
-        wanted |= need_f.any(axis=(1, 2))
+        wanted |= _blocks_with(need_f)
     if need_g is not None:
-        wanted |= need_g.any(axis=1)
+        wanted |= need_g.any(axis=0)
     if not wanted.any():
         return added
     if not wanted.all():  # only the blocks with a line that needs one
         rows = np.flatnonzero(wanted)
-        added[rows] = _choose(
-            g.take(rows),
-            h[rows],
-            None if need_f is None else need_f[rows],
-            None if need_g is None else need_g[rows],
+        added[..., rows] = _choose(
+            g.take(rows, _CHOICE_ARRAYS),
+            _cut(h, rows),
+            None if need_f is None else _cut(need_f, rows),
+            None if need_g is None else _cut(need_g, rows),
             min_n,
         )
         return added
@@ -263,38 +394,52 @@ def _choose(g: Grid, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
     open_grade, open_family = opening_costs(
         g, h, ("g" if need_f is not None else "") + ("f" if need_g is not None else "")
     )
-    n_blocks, n_grades, n_cols = h.shape
-    tie = n_grades * n_cols + 1
+    # the cheapest; on ties the first (argmin), in name (grade) order
     if need_f is not None and need_f.any():
-        want = np.zeros_like(h)
-        want[:, :, 1:] = g.fspread(need_f)
-        cand = pub & want
-        cand[:, :, 0] = False
-        cost = np.where(cand, (g.n + open_grade) * tie + np.arange(n_cols), np.inf)
-        for d, (s, e) in enumerate(zip(g.starts[1:], np.r_[g.starts[2:], n_cols], strict=True)):
-            part = cost[:, :, s:e]
-            j = part.argmin(axis=2)
-            best = np.take_along_axis(part, j[:, :, None], axis=2)[:, :, 0]
-            b, gr = np.nonzero(np.isfinite(best))
-            added[b, gr, s + j[b, gr]] = True
+        cand = np.zeros_like(h)
+        cand[1:] = g.fspread(need_f) & pub[1:]
+        cost = np.where(cand, g.n + open_grade, _NO_CELL)
+        for d, (s, e) in enumerate(g.spans):
+            part = cost[s:e]
+            j = part.argmin(axis=0)
+            found = part.min(axis=0) < _NO_CELL
+            gr, b = np.nonzero(found)
+            added[s + j[gr, b], gr, b] = True
             # no published member: the total (All Students of that grade)
-            b, gr = np.nonzero(need_f[:, :, d] & ~np.isfinite(best) & pub[:, :, 0])
-            added[b, gr, 0] = True
+            gr, b = np.nonzero(need_f[d] & ~found & pub[0])
+            added[0, gr, b] = True
     if need_g is not None and need_g.any():
         cand = pub & need_g[:, None, :]
-        cand[:, -1, :] = False
-        cost = np.where(cand, (g.n + open_family) * tie + np.arange(n_grades)[:, None], np.inf)
+        cand[:, -1] = False
+        cost = np.where(cand, g.n + open_family, _NO_CELL)
         j = cost.argmin(axis=1)
-        best = np.take_along_axis(cost, j[:, None, :], axis=1)[:, 0, :]
-        b, c = np.nonzero(np.isfinite(best))
-        added[b, j[b, c], c] = True
-        b, c = np.nonzero(need_g & ~np.isfinite(best) & pub[:, -1, :])
-        added[b, -1, c] = True
+        found = cost.min(axis=1) < _NO_CELL
+        c, b = np.nonzero(found)
+        added[c, j[c, b], b] = True
+        c, b = np.nonzero(need_g & ~found & pub[:, -1])
+        added[c, -1, b] = True
     return added & ~h
 
 
-def opening_costs(g: Grid, h: np.ndarray, which: str = "gf") -> tuple:
-    """What hiding each published cell would cost in its *other* line, as float arrays.
+def _two_smallest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and the second smallest (the same when it occurs twice) along axis 0,
+    :data:`_NO_CELL` where there are too few.
+
+    >>> [m.tolist() for m in _two_smallest(np.array([[3, 1], [2, 1], [5, 4]]))]
+    [[2, 1], [3, 1]]
+    >>> [m.tolist() for m in _two_smallest(np.array([[3, 1]]))] == [[3, 1], [_NO_CELL] * 2]
+    True
+    """
+    m1 = np.full(x.shape[1:], _NO_CELL, dtype=x.dtype)
+    m2 = np.full(x.shape[1:], _NO_CELL, dtype=x.dtype)
+    for row in x:
+        m2 = np.minimum(m2, np.maximum(m1, row))
+        m1 = np.minimum(m1, row)
+    return m1, m2
+
+
+def opening_costs(g: _Lines, h: np.ndarray, which: str = "gf") -> tuple:
+    """What hiding each published cell would cost in its *other* line (integer arrays).
 
     ``open_grade`` (``"g"`` in ``which``): for a cell picked by its family line, the cost in
     its grade line; ``open_family`` (``"f"``): for a cell picked by its grade line, the cost
@@ -303,108 +448,101 @@ def opening_costs(g: Grid, h: np.ndarray, which: str = "gf") -> tuple:
     """
     pub = g.exists & ~h
     deg_f, deg_g = _degrees(g, h)
-    size = np.where(pub, g.n, np.inf).astype(np.float64)
-    no_total = 4.0 * BIG  # a line with a single member and a virtual total: avoid
+    size = np.where(pub, g.n, _NO_CELL)
+    no_total = 4 * BIG  # a line with a single member and a virtual total: avoid
     open_grade = open_family = None
     if "f" in which:
-        other_f = np.full(h.shape, np.inf)
-        first_f = np.full(deg_f.shape, np.inf)
-        ends = np.r_[g.starts[2:], h.shape[2]]
-        for d, (s, e) in enumerate(zip(g.starts[1:], ends, strict=True)):
-            part = size[:, :, s:e]
-            if e - s > 1:
-                low = np.partition(part, 1, axis=2) if e - s > 2 else np.sort(part, axis=2)
-                m1, m2 = low[:, :, 0], low[:, :, 1]
-            else:
-                m1, m2 = part[:, :, 0], np.full(part.shape[:2], np.inf)
-            first_f[:, :, d] = m1
-            other_f[:, :, s:e] = np.where(part == m1[:, :, None], m2[:, :, None], m1[:, :, None])
-        total_f = np.where(pub[:, :, :1], 2.0 * g.n[:, :, :1], no_total)
-        other_f = np.where(np.isinf(other_f), total_f, other_f)
-        deg_cell = np.zeros(h.shape, dtype=np.int32)
-        deg_cell[:, :, 1:] = g.fspread(deg_f)
-        open_family = np.where(deg_cell == 0, other_f, 0.0)
+        other_f = np.full(h.shape, _NO_CELL, dtype=size.dtype)
+        first_f = np.full(deg_f.shape, _NO_CELL, dtype=size.dtype)
+        for d, (s, e) in enumerate(g.spans):
+            part = size[s:e]
+            m1, m2 = _two_smallest(part)
+            first_f[d] = m1
+            other_f[s:e] = np.where(part == m1, m2, m1)
+        total_f = np.where(pub[:1], 2 * g.n[:1], no_total)
+        other_f = np.where(other_f == _NO_CELL, total_f, other_f)
+        open_family = np.zeros(h.shape, dtype=other_f.dtype)
+        open_family[1:] = np.where(g.fspread(deg_f) == 0, other_f[1:], 0)
         # an All Students cell opens every family line of its grade without a hidden cell
-        open_family[:, :, 0] = np.where((deg_f == 0) & np.isfinite(first_f), first_f, 0.0).sum(
-            axis=2
-        )
+        open_family[0] = np.where((deg_f == 0) & (first_f < _NO_CELL), first_f, 0).sum(axis=0)
     if "g" in which:
-        part = size[:, :-1, :]
-        if part.shape[1] > 1:
-            low = np.partition(part, 1, axis=1) if part.shape[1] > 2 else np.sort(part, axis=1)
-            m1, m2 = low[:, 0, :], low[:, 1, :]
-        elif part.shape[1] == 1:
-            m1, m2 = part[:, 0, :], np.full((len(h), h.shape[2]), np.inf)
-        else:  # only grade-All rows
-            m1 = m2 = np.full((len(h), h.shape[2]), np.inf)
-        other_g = np.full(h.shape, np.inf)
-        other_g[:, :-1, :] = np.where(part == m1[:, None, :], m2[:, None, :], m1[:, None, :])
-        total_g = np.where(pub[:, -1, :], 2.0 * g.n[:, -1, :], no_total)
-        other_g = np.where(np.isinf(other_g), total_g[:, None, :], other_g)
-        other_g[:, -1, :] = np.where(np.isfinite(m1), m1, no_total)  # the All row opens it
-        open_grade = np.where(((deg_g == 0) & g.grade_lines)[:, None, :], other_g, 0.0)
+        part = size[:, :-1]
+        m1, m2 = _two_smallest(part.transpose(1, 0, 2))
+        other_g = np.full(h.shape, _NO_CELL, dtype=size.dtype)
+        other_g[:, :-1] = np.where(part == m1[:, None], m2[:, None], m1[:, None])
+        total_g = np.where(pub[:, -1], 2 * g.n[:, -1], no_total)
+        other_g = np.where(other_g == _NO_CELL, total_g[:, None], other_g)
+        other_g[:, -1] = np.where(m1 < _NO_CELL, m1, no_total)  # the All row opens it
+        open_grade = np.where(((deg_g == 0) & g.grade_lines)[:, None], other_g, 0)
     return open_grade, open_family
 
 
-def _failing(g: Grid, h: np.ndarray, protection: int) -> tuple[np.ndarray, tuple]:
+def _failing(g: _Lines, h: np.ndarray, protection: int) -> tuple[np.ndarray, tuple]:
     """Hidden cells the lines read together (interval propagation: outer bounds) narrow
     below ``protection`` or whose proficient count they force to 0 or to n_tested, and the
     lines to hide one more cell in (see :func:`_binding`)."""
     hm = h & g.exists
     pub = g.exists & ~h
-    n = g.n
-    lo = np.where(hm, g.lo_r, np.where(pub, n, 0))
-    hi = np.where(hm, g.hi_r, np.where(pub, n, 0))
-    lo, hi, src_lo, src_hi = tighten(g, lo, hi, n)
+    n_pub = np.where(pub, g.n, 0)
+    lo, hi, src_lo, src_hi = _tighten(
+        g, np.where(hm, g.lo_r, n_pub), np.where(hm, g.hi_r, n_pub), g.n
+    )
     narrow = hm & (hi - lo < protection)
     # proficient (p) and not proficient (q) counts: forced to 0 only where truly 0
-    top = np.where(hm, hi, 0)
-    _, p_hi, _, p_src = tighten(
-        g, np.where(pub, g.p_lo, 0), np.where(hm, top, np.where(pub, g.p_hi, 0)), g.p
+    _, p_hi, _, p_src = _tighten(
+        g, np.where(pub, g.p_lo, 0), np.where(hm, hi, np.where(pub, g.p_hi, 0)), g.p, False
     )
-    _, q_hi, _, q_src = tighten(
-        g, np.where(pub, n - g.p_hi, 0), np.where(hm, top, np.where(pub, n - g.p_lo, 0)), n - g.p
+    _, q_hi, _, q_src = _tighten(
+        g,
+        np.where(pub, g.n - g.p_hi, 0),
+        np.where(hm, hi, np.where(pub, g.n - g.p_lo, 0)),
+        g.q,
+        False,
     )
     zero = hm & (p_hi <= 0) & ~narrow
     everyone = hm & (q_hi <= 0) & ~narrow & ~zero
-    # the bound to widen: the upper one where it was tightened, else the lower one
-    n_code = np.where(src_hi[0] > 0, src_hi[0], src_lo[0])
-    n_dim = np.where(src_hi[0] > 0, src_hi[1], src_lo[1])
-    code = np.select([narrow, zero, everyone], [n_code, p_src[0], q_src[0]], 0)
-    code_d = np.select([narrow, zero, everyone], [n_dim, p_src[1], q_src[1]], 0)
     fail = narrow | zero | everyone
-    return fail, _binding(g, h, fail, code, code_d, src_hi)
+    cells = np.nonzero(fail)
+    # the bound to widen: the upper one where it was tightened, else the lower one
+    by_n, by_p = narrow[cells], zero[cells]
+    n_hi = src_hi[0][cells] > 0
+    n_code = np.where(n_hi, src_hi[0][cells], src_lo[0][cells])
+    n_dim = np.where(n_hi, src_hi[1][cells], src_lo[1][cells])
+    code = np.where(by_n, n_code, np.where(by_p, p_src[0][cells], q_src[0][cells]))
+    code_d = np.where(by_n, n_dim, np.where(by_p, p_src[1][cells], q_src[1][cells]))
+    return fail, _binding(g, h, cells, code, code_d, src_hi)
 
 
-def _binding(g: Grid, h, fail, code, code_d, src_hi) -> tuple:
+def _binding(g: _Lines, h, cells, code, code_d, src_hi) -> tuple:
     """The lines where one more hidden cell widens each failing cell's bound.
 
-    Propagation records which line last tightened each bound (1 family line, 2 grade line
-    as a member; 3 family line, 4 grade line as its total). That line, if it still has a
-    published cell; else the line that bounds its total (a member's bound comes from the
-    total's), up to three steps; else the failing cell's line with the fewest hidden cells.
+    ``cells``: the failing cells (indices); ``code``, ``code_d``: for each, the line that
+    tightened the bound to widen. Propagation records which line last tightened each bound
+    (1 family line, 2 grade line as a member; 3 family line, 4 grade line as its total). That
+    line, if it still has a published cell; else the line that bounds its total (a member's
+    bound comes from the total's), up to three steps; else the failing cell's line with the
+    fewest hidden cells.
     """
     pub = g.exists & ~h
     pub_f = g.fsum(pub) > 0  # published members (hiding a total comes last)
-    pub_g = pub[:, :-1, :].any(axis=1) & g.grade_lines
-    col_dim = np.repeat(np.arange(-1, len(g.starts) - 1), g.sizes)
+    pub_g = pub[:, :-1].any(axis=1) & g.grade_lines
+    col_dim = np.r_[-1, g.member_dim]
     need_f = np.zeros(pub_f.shape, dtype=bool)
     need_g = np.zeros(pub_g.shape, dtype=bool)
-    b, gr, c = np.nonzero(fail)
+    c, gr, b = cells
     origin = np.arange(len(b))
     resolved = np.zeros(len(b), dtype=bool)
-    first = (b, gr, c)
-    cd, dd = code[b, gr, c], code_d[b, gr, c]
+    cd, dd = code, code_d
     for _ in range(3):
         if not b.size:
             break
         fam_d = np.where(cd == 3, dd, col_dim[c])
         is_f = (cd == 1) | (cd == 3)
         is_g = (cd == 2) | (cd == 4)
-        ok_f = is_f & (fam_d >= 0) & pub_f[b, gr, np.maximum(fam_d, 0)]
-        ok_g = is_g & pub_g[b, c]
-        need_f[b[ok_f], gr[ok_f], fam_d[ok_f]] = True
-        need_g[b[ok_g], c[ok_g]] = True
+        ok_f = is_f & (fam_d >= 0) & pub_f[np.maximum(fam_d, 0), gr, b]
+        ok_g = is_g & pub_g[c, b]
+        need_f[fam_d[ok_f], gr[ok_f], b[ok_f]] = True
+        need_g[c[ok_g], b[ok_g]] = True
         resolved[origin[ok_f | ok_g]] = True
         # not fixable there: follow the total of that line (members only)
         go = ~(ok_f | ok_g) & ((cd == 1) | (cd == 2))
@@ -412,29 +550,12 @@ def _binding(g: Grid, h, fail, code, code_d, src_hi) -> tuple:
         b, c, origin = b[go], c[go], origin[go]
         gr = np.where(was_f, gr[go], h.shape[1] - 1)
         c = np.where(was_f, 0, c)
-        cd, dd = src_hi[0][b, gr, c], src_hi[1][b, gr, c]
+        cd, dd = src_hi[0][c, gr, b], src_hi[1][c, gr, b]
     # anything left: the cheapest cell next to it (one per block)
-    left = np.zeros_like(fail)
+    left = np.zeros_like(h)
     keep = ~resolved
-    left[first[0][keep], first[1][keep], first[2][keep]] = True
+    left[cells[0][keep], cells[1][keep], cells[2][keep]] = True
     return need_f, need_g, left
-
-
-def _fewest(g: Grid, h: np.ndarray, fail: np.ndarray) -> tuple:
-    """For each failing cell, its line with the fewest hidden cells (family line on ties)."""
-    deg_f, deg_g = _degrees(g, h)
-    big = np.iinfo(np.int32).max
-    in_f = np.full(h.shape, big, dtype=np.int32)
-    in_f[:, :, 1:] = g.fspread(deg_f)
-    in_g = np.full(h.shape, big, dtype=np.int32)
-    in_g[:, :-1, :] = np.where(g.grade_lines, deg_g, big)[:, None, :]
-    use_f = fail & (in_f <= in_g) & (in_f < big)
-    use_g = fail & ~use_f & (in_g < big)
-    # a failing cell in no line as a member (the school total): its grade line's total
-    lonely = fail & ~use_f & ~use_g
-    need_f = g.fsum(use_f) > 0
-    need_g = use_g.any(axis=1) | (lonely.any(axis=1) & g.grade_lines)
-    return need_f, need_g
 
 
 def tighten(g: Grid, lo: np.ndarray, hi: np.ndarray, true: np.ndarray):
@@ -443,71 +564,137 @@ def tighten(g: Grid, lo: np.ndarray, hi: np.ndarray, true: np.ndarray):
     Returns the bounds and, for each, which line last tightened it: ``(code, dimension)``
     with code 0 the rule, 1 family line and 2 grade line (the cell a member), 3 family line
     (the cell its total; ``dimension`` says which) and 4 grade line (the cell its total).
+    Arrays like ``g.n``; ``lo`` and ``hi`` are not modified.
+
+    >>> n = np.array([[[9, 4, 5], [9, 4, 5]]])  # All Students, F, M; grade 3 and grade All
+    >>> g = Grid(n=n, p=n, exists=n > 0, p_lo=n, p_hi=n, lo_r=n, hi_r=n, primary=n < 0,
+    ...          grade_lines=np.zeros((1, 3), bool), starts=np.array([0, 1]))
+    >>> lo, hi = n.copy(), n.copy()
+    >>> lo[0, 0, 1:], hi[0, 0, 1:] = 1, 9      # F and M hidden in grade 3: each 1..9
+    >>> lo, hi, _, (src, _) = tighten(g, lo, hi, n)
+    >>> lo[0, 0].tolist(), hi[0, 0].tolist(), src[0, 0].tolist()   # 9 - M and 9 - F
+    ([9, 1, 1], [9, 8, 8], [0, 1, 1])
     """
-    lo, hi = lo.copy(), hi.copy()
-    src_lo, src_hi = np.zeros(lo.shape, np.int8), np.zeros(lo.shape, np.int8)
-    dim_lo, dim_hi = np.zeros(lo.shape, np.int16), np.zeros(lo.shape, np.int16)
+    lines = _Lines.of(g, names=("exists",))
+    lo, hi, (src_lo, dim_lo), (src_hi, dim_hi) = _tighten(lines, _flip(lo), _flip(hi), _flip(true))
+    return _flip(lo), _flip(hi), (_flip(src_lo), _flip(dim_lo)), (_flip(src_hi), _flip(dim_hi))
+
+
+def _tighten(g: _Lines, lo: np.ndarray, hi: np.ndarray, true: np.ndarray, lower: bool = True):
+    """:func:`tighten` on column-major arrays; ``lo`` and ``hi`` are tightened in place.
+    ``lower``: record which line tightened each lower bound (else ``(None, None)``).
+
+    A block that a round did not change is settled (the next round would read the same
+    bounds): once fewer than half the blocks moved, a round looks only at those that did."""
+    src_hi, dim_hi = np.zeros(lo.shape, np.int8), np.zeros(lo.shape, np.int16)
+    src_lo, dim_lo = (
+        (np.zeros(lo.shape, np.int8), np.zeros(lo.shape, np.int16)) if lower else (None, None)
+    )
+    bounds = [lo, hi, src_lo, dim_lo, src_hi, dim_hi]
+    ex, on = g.exists, g.grade_lines
+    known = [
+        g.fsum(ex) > 0,  # family lines with members
+        g.fsum(np.where(ex, true, 0)),  # virtual family totals
+        g.gsum(np.where(ex, true, 0)),  # virtual grade totals
+        ex[:, :-1] & on[:, None],  # members of grade lines
+        ex[:, -1] & on,  # totals of grade lines
+    ]
+    moving = None  # the blocks still moving (None: all)
+    for r in range(_TIGHTEN_ROUNDS):
+        track = r < _TIGHTEN_ROUNDS - 1
+        if moving is None:
+            moved = _tighten_round(g, *known, *bounds, track)
+        else:
+            sub = [None if x is None else _cut(x, moving) for x in bounds]
+            moved = _tighten_round(
+                g.take(moving, ("exists",)), *(_cut(x, moving) for x in known), *sub, track
+            )
+            for x, y in zip(bounds, sub, strict=True):
+                if x is not None:
+                    x[..., moving] = y
+        if track and 2 * moved.sum() < moved.size:  # worth gathering the few still moving
+            moving = np.flatnonzero(moved) if moving is None else moving[moved]
+            if not moving.size:
+                break
+    return lo, hi, (src_lo, dim_lo), (src_hi, dim_hi)
+
+
+def _tighten_round(
+    g: _Lines,
+    has_members_f,
+    virtual_f,
+    virtual_g,
+    members_g,
+    totals_g,
+    lo,
+    hi,
+    src_lo,
+    dim_lo,
+    src_hi,
+    dim_hi,
+    track: bool,
+) -> np.ndarray | None:
+    """One round of :func:`_tighten` (family lines, then grade lines), in place; with
+    ``track``, which blocks it changed."""
     ex = g.exists
-    has_total_f = ex[:, :, :1]
-    has_members_f = g.fsum(ex) > 0
-    virtual_f = g.fsum(np.where(ex, true, 0))
-    on = g.grade_lines
-    has_total_g = ex[:, -1, :]
-    virtual_g = Grid.gsum(np.where(ex, true, 0))
-
-    def mark(where, src, code, dims=None, dim_value=None):
-        src[where] = code
-        if dims is not None:
-            dims[where] = dim_value[where]
-
-    for _ in range(_TIGHTEN_ROUNDS):
-        # family lines
-        s_lo, s_hi = g.fsum(lo), g.fsum(hi)
-        t_lo = np.where(has_total_f, lo[:, :, :1], virtual_f)
-        t_hi = np.where(has_total_f, hi[:, :, :1], virtual_f)
+    moved = np.zeros(ex.shape[2], dtype=bool) if track else None
+    # family lines
+    s_lo, s_hi = g.fsum(lo), g.fsum(hi)
+    t_lo = np.where(ex[0], lo[0], virtual_f)
+    t_hi = np.where(ex[0], hi[0], virtual_f)
+    if g.spans:
         cand_lo = np.where(has_members_f, s_lo, 0)
         cand_hi = np.where(has_members_f, s_hi, BIG)
-        if cand_lo.shape[2]:
-            best_lo, best_hi = cand_lo.argmax(axis=2), cand_hi.argmin(axis=2)
-            new_lo = np.take_along_axis(cand_lo, best_lo[:, :, None], axis=2)[:, :, 0]
-            new_hi = np.take_along_axis(cand_hi, best_hi[:, :, None], axis=2)[:, :, 0]
-            up = ex[:, :, 0] & (new_lo > lo[:, :, 0])
-            down = ex[:, :, 0] & (new_hi < hi[:, :, 0])
-            mark(up, src_lo[:, :, 0], 3, dim_lo[:, :, 0], best_lo)
-            mark(down, src_hi[:, :, 0], 3, dim_hi[:, :, 0], best_hi)
-            lo[:, :, 0] = np.where(up, new_lo, lo[:, :, 0])
-            hi[:, :, 0] = np.where(down, new_hi, hi[:, :, 0])
-        m_lo = g.fspread(t_lo - s_hi) + hi[:, :, 1:]
-        m_hi = g.fspread(t_hi - s_lo) + lo[:, :, 1:]
-        up = ex[:, :, 1:] & (m_lo > lo[:, :, 1:])
-        down = ex[:, :, 1:] & (m_hi < hi[:, :, 1:])
-        mark(up, src_lo[:, :, 1:], 1)
-        mark(down, src_hi[:, :, 1:], 1)
-        lo[:, :, 1:] = np.where(up, m_lo, lo[:, :, 1:])
-        hi[:, :, 1:] = np.where(down, m_hi, hi[:, :, 1:])
-        if not on.any():
-            continue
-        # grade lines
-        s_lo, s_hi = Grid.gsum(lo), Grid.gsum(hi)
-        t_lo = np.where(has_total_g, lo[:, -1, :], virtual_g)
-        t_hi = np.where(has_total_g, hi[:, -1, :], virtual_g)
-        m_lo = (t_lo - s_hi)[:, None, :] + hi[:, :-1, :]
-        m_hi = (t_hi - s_lo)[:, None, :] + lo[:, :-1, :]
-        keep = ex[:, :-1, :] & on[:, None, :]
-        up = keep & (m_lo > lo[:, :-1, :])
-        down = keep & (m_hi < hi[:, :-1, :])
-        mark(up, src_lo[:, :-1, :], 2)
-        mark(down, src_hi[:, :-1, :], 2)
-        lo[:, :-1, :] = np.where(up, m_lo, lo[:, :-1, :])
-        hi[:, :-1, :] = np.where(down, m_hi, hi[:, :-1, :])
-        keep = has_total_g & on
-        up = keep & (s_lo > lo[:, -1, :])
-        down = keep & (s_hi < hi[:, -1, :])
-        mark(up, src_lo[:, -1, :], 4)
-        mark(down, src_hi[:, -1, :], 4)
-        lo[:, -1, :] = np.where(up, s_lo, lo[:, -1, :])
-        hi[:, -1, :] = np.where(down, s_hi, hi[:, -1, :])
-    return lo, hi, (src_lo, dim_lo), (src_hi, dim_hi)
+        new_lo, new_hi = cand_lo.max(axis=0), cand_hi.min(axis=0)
+        up = ex[0] & (new_lo > lo[0])
+        down = ex[0] & (new_hi < hi[0])
+        if src_lo is not None:
+            np.copyto(src_lo[0], 3, where=up)
+            np.copyto(dim_lo[0], cand_lo.argmax(axis=0), where=up)
+        np.copyto(src_hi[0], 3, where=down)
+        np.copyto(dim_hi[0], cand_hi.argmin(axis=0), where=down)
+        np.copyto(lo[0], new_lo, where=up)
+        np.copyto(hi[0], new_hi, where=down)
+        if track:
+            moved |= (up | down).any(axis=0)
+    m_lo = g.fspread(t_lo - s_hi) + hi[1:]
+    m_hi = g.fspread(t_hi - s_lo) + lo[1:]
+    up = ex[1:] & (m_lo > lo[1:])
+    down = ex[1:] & (m_hi < hi[1:])
+    if src_lo is not None:
+        np.copyto(src_lo[1:], 1, where=up)
+    np.copyto(src_hi[1:], 1, where=down)
+    np.copyto(lo[1:], m_lo, where=up)
+    np.copyto(hi[1:], m_hi, where=down)
+    if track:
+        moved |= _blocks_with(up | down)
+    if not g.grade_lines.any():
+        return moved
+    # grade lines
+    s_lo, s_hi = g.gsum(lo), g.gsum(hi)
+    t_lo = np.where(ex[:, -1], lo[:, -1], virtual_g)
+    t_hi = np.where(ex[:, -1], hi[:, -1], virtual_g)
+    m_lo = (t_lo - s_hi)[:, None] + hi[:, :-1]
+    m_hi = (t_hi - s_lo)[:, None] + lo[:, :-1]
+    up = members_g & (m_lo > lo[:, :-1])
+    down = members_g & (m_hi < hi[:, :-1])
+    if src_lo is not None:
+        np.copyto(src_lo[:, :-1], 2, where=up)
+    np.copyto(src_hi[:, :-1], 2, where=down)
+    np.copyto(lo[:, :-1], m_lo, where=up)
+    np.copyto(hi[:, :-1], m_hi, where=down)
+    if track:
+        moved |= _blocks_with(up | down)
+    up = totals_g & (s_lo > lo[:, -1])
+    down = totals_g & (s_hi < hi[:, -1])
+    if src_lo is not None:
+        np.copyto(src_lo[:, -1], 4, where=up)
+    np.copyto(src_hi[:, -1], 4, where=down)
+    np.copyto(lo[:, -1], s_lo, where=up)
+    np.copyto(hi[:, -1], s_hi, where=down)
+    if track:
+        moved |= (up | down).any(axis=0)
+    return moved
 
 
 def neighbour_choice(g: Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> np.ndarray:
@@ -515,33 +702,37 @@ def neighbour_choice(g: Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> np
 
     The attacker then combines lines: the failing cell's lines, the other hidden cells in
     them, and *their* lines. The smallest published member of those next lines is hidden
-    (with the same costs as :func:`_choose`), one per block and round.
+    (with the same costs as :func:`_choose`), one per block and round. ``min_n`` is not
+    read (the costs are the cells' sizes).
     """
+    return _flip(_neighbour_choice(_Lines.of(g), _flip(h), _flip(fail)))
+
+
+def _neighbour_choice(g: _Lines, h: np.ndarray, fail: np.ndarray) -> np.ndarray:
+    """:func:`neighbour_choice` on column-major arrays."""
     hm = h & g.exists
     # the failing cells' lines (as member or as total)
-    lf = (g.fsum(fail) > 0) | fail[:, :, :1]
+    lf = (g.fsum(fail) > 0) | fail[:1]
     lg = fail.any(axis=1)
     # hidden cells in those lines, and the lines those cells are in
     in_lf = np.zeros_like(h)
-    in_lf[:, :, 1:] = g.fspread(lf)
-    in_lf[:, :, 0] = lf.any(axis=2)
-    hf = hm & in_lf
-    hg = hm & lg[:, None, :]
-    ng = (hf | hg).any(axis=1) & g.grade_lines
-    nf = (g.fsum(hf | hg) > 0) | (hf | hg)[:, :, :1]
+    in_lf[1:] = g.fspread(lf)
+    in_lf[0] = lf.any(axis=0)
+    near = hm & (in_lf | lg[:, None])
+    ng = near.any(axis=1) & g.grade_lines
+    nf = (g.fsum(near) > 0) | near[:1]
     pub = g.exists & ~h
     cand = np.zeros_like(h)
-    cand[:, :, 1:] = g.fspread(nf)
-    cand[:, :-1, :] |= ng[:, None, :]
+    cand[1:] = g.fspread(nf)
+    cand[:, :-1] |= ng[:, None]
     cand &= pub
     open_grade, open_family = opening_costs(g, h)
-    _, n_grades, n_cols = h.shape
-    tie = n_grades * n_cols + 1
-    order = np.arange(tie - 1).reshape(n_grades, n_cols)
-    cost = np.where(cand, (g.n + open_grade + open_family) * tie + order, np.inf)
-    cost = cost.reshape(len(h), -1)
-    best = cost.argmin(axis=1)
-    ok = np.isfinite(cost[np.arange(len(h)), best])
-    added = np.zeros(cost.shape, dtype=bool)
-    added[np.flatnonzero(ok), best[ok]] = True
-    return added.reshape(h.shape)
+    n_cols, n_grades, n_blocks = h.shape
+    cost = np.where(cand, g.n + open_grade + open_family, _NO_CELL)
+    # the cheapest; on ties the first in (grade, column) order
+    cost = cost.transpose(1, 0, 2).reshape(-1, n_blocks)
+    best = cost.argmin(axis=0)
+    ok = np.flatnonzero(cost[best, np.arange(n_blocks)] < _NO_CELL)
+    added = np.zeros_like(h)
+    added[best[ok] % n_cols, best[ok] // n_cols, ok] = True
+    return added

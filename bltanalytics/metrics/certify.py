@@ -265,6 +265,8 @@ class _Moves:
 
 #: copies of a network solved in one ``maximum_flow`` call (bounds the graph's memory)
 _FLOW_BATCH = 40_000
+#: partner totals tried for a move of totals, the roomiest first
+_PARTNERS = 3
 
 
 def flow_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, best: dict) -> None:
@@ -394,8 +396,8 @@ def _total_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, 
     is a flow of ``d`` into that grade's row in *every* dimension's network, from a partner
     row: another hidden grade whose total falls by ``d``, or the ``All`` row when the
     school's total is hidden and rises. A target cell of a dimension rides on such a move
-    when the flow of its own dimension passes through it. One partner per row and role (the
-    one with the most room) is tried, each kind on its own.
+    when the flow of its own dimension passes through it. Up to :data:`_PARTNERS` partners
+    per row and role are tried, the roomiest first, each kind on its own.
     """
     blocks = np.flatnonzero(hm[:, :, 0].any(axis=1) & targets.any(axis=(1, 2)))
     if not blocks.size:
@@ -404,7 +406,6 @@ def _total_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, 
     part = {key: value[blocks] for key, value in best.items()}
     flat = {key: value.reshape(-1) for key, value in part.items()}
     rows = g.n.shape[1]
-    top = rows - 1  # the All row
     net = _Network(g, hm)
     caps = net.rooms(protection)
     # room of each row's total to give a flow (supply) or take one (demand): a grade gives
@@ -413,108 +414,89 @@ def _total_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, 
     hid0 = hm[:, :, 0]
     rise = np.where(hid0, np.minimum(g.hi_r[:, :, 0] - n0, protection), 0)
     room0 = n0 - g.lo_r[:, :, 0]
-    is_top = np.arange(rows) == top
+    is_top = np.arange(rows) == rows - 1  # the All row
     supply, demand = {}, {}
     for kind, count in (("q", n0 - p0), ("p", p0)):
         fall = np.where(hid0, np.minimum(np.minimum(room0, count), protection), 0)
         supply[kind] = np.where(is_top, rise, fall)
         demand[kind] = np.where(is_top, fall, rise)
-    giver = _other_argmax(np.maximum(supply["q"], supply["p"]))
-    taker = _other_argmax(np.maximum(demand["q"], demand["p"]))
-    # candidates: (block, giving row, taking row, target arc or -1, own flow's ends, up, cell)
-    b0, r0 = np.nonzero(hid0 & targets[:, :, 0])
-    at_top = r0 == top
-    none = np.full(b0.size, -1)
-    cell0 = np.ravel_multi_index((b0, r0, np.zeros_like(r0)), g.n.shape)
-    cand = [
-        (
-            b0,
-            np.where(at_top, r0, giver[b0, r0]),
-            np.where(at_top, taker[b0, r0], r0),
-            none,
-            none,
-            none,
-            True,
-            cell0,
-        ),
-        (
-            b0,
-            np.where(at_top, giver[b0, r0], r0),
-            np.where(at_top, r0, taker[b0, r0]),
-            none,
-            none,
-            none,
-            False,
-            cell0,
-        ),
-    ]
-    t = np.flatnonzero(targets.reshape(-1)[net.cell])
-    tb = net.net[t] // len(g.starts)
-    in_grade = net.head[t] < rows  # a grade's cell (its head is its row); else an All row cell
-    row = np.where(in_grade, net.head[t], top)
-    # rising: a grade's cell takes from a giver, an All row cell gives to a taker
-    a = np.where(in_grade, giver[tb, row], top)
-    b = np.where(in_grade, row, taker[tb, top])
-    cand.append(
-        (
-            tb,
-            a,
-            b,
-            t,
-            np.where(in_grade, a, net.head[t]),
-            np.where(in_grade, net.tail[t], b),
-            True,
-            net.cell[t],
-        )
-    )
-    # falling: a grade's cell gives to a taker, an All row cell takes from a giver
-    a = np.where(in_grade, row, giver[tb, top])
-    b = np.where(in_grade, taker[tb, row], top)
-    cand.append(
-        (
-            tb,
-            a,
-            b,
-            t,
-            np.where(in_grade, net.tail[t], a),
-            np.where(in_grade, b, net.head[t]),
-            False,
-            net.cell[t],
-        )
-    )
-    for blk, a, b, arc, own_src, own_snk, going_up, cells in cand:
-        way = "up" if going_up else "dn"
-        for kind in ("q", "p"):
-            room = np.minimum(supply[kind][blk, a], demand[kind][blk, b])
-            own = arc >= 0
-            room[own] = np.minimum(room[own], caps["up" if going_up else kind][arc[own]])
-            use = np.flatnonzero((room > 0) & (a != b))
-            if not use.size:
-                continue
-            got = _total_flows(
-                net,
-                caps,
-                kind,
-                blk[use],
-                a[use],
-                b[use],
-                room[use],
-                arc[use],
-                own_src[use],
-                own_snk[use],
-            )
-            np.maximum.at(flat[f"{way}_{kind}"], cells[use], got)
-            if going_up:
-                np.maximum.at(flat["up_n"], cells[use], got)
+    give_room = np.maximum(supply["q"], supply["p"])
+    take_room = np.maximum(demand["q"], demand["p"])
+    for rank in range(min(_PARTNERS, rows - 1)):
+        if rank:  # the next partner, for what is still narrow
+            targets = targets & (part["up_n"] + _down(part) < protection)
+        giver, taker = _other_ranked(give_room, rank), _other_ranked(take_room, rank)
+        for blk, a, b, arc, own_src, own_snk, going_up, cells in _total_candidates(
+            net, hid0 & targets[:, :, 0], targets, giver, taker
+        ):
+            way = "up" if going_up else "dn"
+            for kind in ("q", "p"):
+                room = np.minimum(supply[kind][blk, a], demand[kind][blk, b])
+                own = arc >= 0
+                room[own] = np.minimum(room[own], caps["up" if going_up else kind][arc[own]])
+                use = np.flatnonzero((room > 0) & (a != b))
+                if not use.size:
+                    continue
+                got = _total_flows(
+                    net,
+                    caps,
+                    kind,
+                    blk[use],
+                    a[use],
+                    b[use],
+                    room[use],
+                    arc[use],
+                    own_src[use],
+                    own_snk[use],
+                )
+                np.maximum.at(flat[f"{way}_{kind}"], cells[use], got)
+                if going_up:
+                    np.maximum.at(flat["up_n"], cells[use], got)
     for key, value in part.items():
         best[key][blocks] = value
 
 
-def _other_argmax(room: np.ndarray) -> np.ndarray:
-    """For each block and row, the other row with the most room (blocks x rows)."""
+def _total_candidates(net, totals: np.ndarray, targets: np.ndarray, giver, taker) -> list:
+    """Moves of totals to try: (block, giving row, taking row, target arc or -1, the ends of
+    the flow in the target's own dimension, up, target cell) for hidden totals (``totals``,
+    blocks x rows) and target cells, with the partners ``giver`` / ``taker`` of each row."""
+    rows = totals.shape[1]
+    top = rows - 1  # the All row
+    b0, r0 = np.nonzero(totals)
+    at_top = r0 == top
+    none = np.full(b0.size, -1)
+    cell0 = np.ravel_multi_index((b0, r0, np.zeros_like(r0)), targets.shape)
+    up_a, up_b = np.where(at_top, r0, giver[b0, r0]), np.where(at_top, taker[b0, r0], r0)
+    dn_a, dn_b = np.where(at_top, giver[b0, r0], r0), np.where(at_top, r0, taker[b0, r0])
+    out = [
+        (b0, up_a, up_b, none, none, none, True, cell0),
+        (b0, dn_a, dn_b, none, none, none, False, cell0),
+    ]
+    t = np.flatnonzero(targets.reshape(-1)[net.cell])
+    tb = net.net[t] // net.dims
+    head, tail = net.head[t], net.tail[t]
+    in_grade = head < rows  # a grade's cell (its head is its row); else an All row cell
+    row = np.where(in_grade, head, top)
+    # rising: a grade's cell takes from a giver, an All row cell gives to a taker
+    a = np.where(in_grade, giver[tb, row], top)
+    b = np.where(in_grade, row, taker[tb, top])
+    out.append(
+        (tb, a, b, t, np.where(in_grade, a, head), np.where(in_grade, tail, b), True, net.cell[t])
+    )
+    # falling: a grade's cell gives to a taker, an All row cell takes from a giver
+    a = np.where(in_grade, row, giver[tb, top])
+    b = np.where(in_grade, taker[tb, row], top)
+    out.append(
+        (tb, a, b, t, np.where(in_grade, tail, a), np.where(in_grade, b, head), False, net.cell[t])
+    )
+    return out
+
+
+def _other_ranked(room: np.ndarray, rank: int) -> np.ndarray:
+    """For each block and row, the other row with the ``rank``-th most room (0: the most)."""
     rows = room.shape[1]
     others = np.where(np.eye(rows, dtype=bool)[None], -1, room[:, None, :])
-    return others.argmax(axis=2)
+    return np.argsort(-others, axis=2, kind="stable")[:, :, rank]
 
 
 def _total_flows(net, caps, kind, blk, a, b, need, arc, own_src, own_snk) -> np.ndarray:
@@ -542,7 +524,13 @@ def _total_flows(net, caps, kind, blk, a, b, need, arc, own_src, own_snk) -> np.
         np.repeat(u_need, each),
         np.full(nets.size, -1),
     )
-    per_dim = flows.reshape(-1, each)[inverse]
+    per_dim = flows.reshape(-1, each)
+    # a dimension with no group in either row has no line there to keep
+    lined = (
+        net.lined[u_blk[:, None], u_a[:, None], members]
+        | net.lined[u_blk[:, None], u_b[:, None], members]
+    )
+    per_dim = np.where(lined, per_dim, u_need[:, None])[inverse]
     own = np.flatnonzero(arc >= 0)
     if own.size:
         own_dim = net.net[arc[own]] % dims - 1
@@ -603,6 +591,8 @@ class _Network:
         dim_of = np.repeat(np.arange(dims), sizes)
         local = np.arange(cols) - np.repeat(g.starts, sizes)
         self.rows, self.dims = rows, dims
+        #: (blocks, rows, dimensions): the row has a group of the dimension (a line)
+        self.lined = np.logical_or.reduceat(g.exists, g.starts, axis=2)
         self.nodes = rows + int(sizes[1:].max(initial=1)) + 1
         free = self.nodes - 1
         moving = cells.copy()

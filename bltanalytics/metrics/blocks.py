@@ -16,7 +16,8 @@ from bltanalytics.errors import BltError
 from bltanalytics.metrics.certify import Certificate, certify
 from bltanalytics.metrics.codes import family_codes, name_rank, strings
 from bltanalytics.metrics.coding import REASONS, display_labels
-from bltanalytics.metrics.linked import BIG, Grid, neighbour_choice, protect, tighten
+from bltanalytics.metrics.grids import BIG, Grid
+from bltanalytics.metrics.linked import neighbour_choice, protect, tighten
 
 #: Names of the linked structure (contract section 2).
 GRADE, DIMENSION = "grade", "dimension"

@@ -9,181 +9,25 @@ grids and runs the exact check after it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-# ------------------------------------------------------------------------------------------
-# Secondary suppression over the linked structure, on dense grids.
-#
-# A block (school, year, term, subject) is a grid: grades (the grade ``All`` row last) x
-# columns (All Students first, then the groups of each dimension, one contiguous slice per
-# dimension, groups in name order). Two kinds of line, each an equation "the members add up
-# to the total": a *family line* (one grade and dimension: its groups add up to the grade's
-# All Students) and a *grade line* (one column: the grades add up to the grade-All row).
-# A total the table lacks is *virtual*: taken as known to the reader and never hidden.
-#
-# A Grid holds (blocks, grades, columns) arrays, the layout the callers index by block. The
-# work below runs on the same arrays turned column-major, (columns, grades, blocks)
-# (:class:`_Lines`): a family line's sum is then the sum of a few whole (grades, blocks)
-# slabs and a grade line's a sum over the middle axis, each one pass over contiguous memory,
-# where the block-major layout sums runs of 1-7 numbers (``reduceat``) one call at a time.
+from bltanalytics.metrics.grids import (
+    BIG,
+    Grid,
+    Lines,
+    blocks_with,
+    cut_blocks,
+    flip,
+)
 
-
-BIG = 1 << 24  # no upper bound: far above any school; sums of 64 still fit in int32
 _MAX_ROUNDS = 80
 _TIGHTEN_ROUNDS = 3
 _NO_CELL = (1 << 31) - 1  # the cost of no cell: above every real one (at most ~9 BIG)
 _PART_CELLS = 1 << 18  # cells (blocks x grades x columns) protected at a time
 
 
-@dataclass
-class Grid:
-    """Dense arrays of some blocks, shape (blocks, grades, columns)."""
-
-    n: np.ndarray  # int64 n_tested (0 where there is no row)
-    p: np.ndarray  # int64 n_proficient
-    exists: np.ndarray  # bool: a row of the table
-    p_lo: np.ndarray  # what a reader knows of p when the row is published (exact or coded)
-    p_hi: np.ndarray
-    lo_r: np.ndarray  # what the rule tells of n when the row is hidden
-    hi_r: np.ndarray
-    primary: np.ndarray  # bool: under min_n
-    grade_lines: np.ndarray  # bool (blocks, columns): the column has a grade line
-    starts: np.ndarray  # first column of each dimension; starts[0] == 0 is All Students
-
-    def take(self, blocks: np.ndarray) -> Grid:
-        return Grid(*(getattr(self, f)[blocks] for f in _GRID_ARRAYS), starts=self.starts)
-
-    def grades(self, k: int) -> Grid:
-        """The first ``k`` grade slots and the grade ``All`` row (blocks with at most ``k``)."""
-        rows = np.r_[0:k, self.n.shape[1] - 1]
-        arrays = {f: getattr(self, f) for f in _GRID_ARRAYS}
-        cut = {f: (v if f == "grade_lines" else v[:, rows]) for f, v in arrays.items()}
-        return Grid(**cut, starts=self.starts)
-
-    @property
-    def sizes(self) -> np.ndarray:
-        """Columns of each dimension (All Students first, one column)."""
-        return np.diff(np.r_[self.starts, self.n.shape[2]])
-
-
-_GRID_ARRAYS = ("n", "p", "exists", "p_lo", "p_hi", "lo_r", "hi_r", "primary", "grade_lines")
-
-
-def _flip(x: np.ndarray) -> np.ndarray:
-    """(blocks, grades, columns) <-> (columns, grades, blocks), contiguous."""
-    return np.ascontiguousarray(x.transpose(2, 1, 0))
-
-
-#: the arrays of a Grid that :class:`_Lines` holds column-major
-_LINE_ARRAYS = ("n", "p", "exists", "p_lo", "p_hi", "lo_r", "hi_r")
 #: the arrays choosing cells reads (:func:`_choose`, :func:`_neighbour_choice`)
 _CHOICE_ARRAYS = ("n", "exists")
-
-
-@dataclass
-class _Lines:
-    """A :class:`Grid`'s arrays column-major: (columns, grades, blocks); ``grade_lines`` and
-    each grade line's values (columns, blocks), each family line's (dimensions, grades,
-    blocks) with ``dimension`` 0 the first after All Students.
-
-    >>> n = np.array([[[9, 4, 5, 9], [9, 4, 5, 9]]])  # All Students, F, M, one-group dimension
-    >>> g = Grid(n=n, p=n, exists=n > 0, p_lo=n, p_hi=n, lo_r=n, hi_r=n, primary=n < 0,
-    ...          grade_lines=np.ones((1, 4), bool), starts=np.array([0, 1, 3]))
-    >>> lines = _Lines.of(g)
-    >>> lines.n.shape, lines.fsum(lines.n)[:, 0, 0].tolist()   # each family line's members
-    ((4, 2, 1), [9, 9])
-    >>> lines.fspread(lines.fsum(lines.n))[:, 0, 0].tolist()   # on each member
-    [9, 9, 9]
-    """
-
-    n: np.ndarray | None
-    p: np.ndarray | None
-    q: np.ndarray | None  # n - p: not proficient
-    exists: np.ndarray
-    p_lo: np.ndarray | None
-    p_hi: np.ndarray | None
-    lo_r: np.ndarray | None
-    hi_r: np.ndarray | None
-    grade_lines: np.ndarray  # (columns, blocks)
-    spans: tuple[tuple[int, int], ...]  # each dimension's columns [s, e)
-    member_dim: np.ndarray  # the dimension of each member column (1..)
-
-    @classmethod
-    def of(
-        cls,
-        g: Grid,
-        names: tuple[str, ...] = _LINE_ARRAYS,
-        blocks: np.ndarray | None = None,
-        rows: np.ndarray | None = None,
-    ) -> _Lines:
-        """``g`` column-major: only the arrays in ``names`` (the others ``None``); only
-        ``blocks`` (and of those, only the grade slots ``rows``) when given."""
-
-        def cut(x):
-            if blocks is None:
-                return x
-            return x[blocks] if rows is None else x[np.ix_(blocks, rows)]
-
-        arrays = {f: (_flip(cut(getattr(g, f))) if f in names else None) for f in _LINE_ARRAYS}
-        both = arrays["n"] is not None and arrays["p"] is not None
-        q = arrays["n"] - arrays["p"] if both else None
-        ends = np.r_[g.starts[1:], g.n.shape[2]]
-        spans = tuple((int(s), int(e)) for s, e in zip(g.starts[1:], ends[1:], strict=True))
-        member_dim = np.repeat(np.arange(len(spans)), [e - s for s, e in spans])
-        lines = g.grade_lines if blocks is None else g.grade_lines[blocks]
-        return cls(
-            **arrays,
-            q=q,
-            grade_lines=np.ascontiguousarray(lines.T),
-            spans=spans,
-            member_dim=member_dim,
-        )
-
-    def take(self, blocks: np.ndarray, names: tuple[str, ...] = (*_LINE_ARRAYS, "q")) -> _Lines:
-        """Some blocks; only the arrays in ``names`` (and ``grade_lines``), the others ``None``."""
-
-        def cut(f):
-            x = getattr(self, f)
-            return None if x is None or f not in names else _cut(x, blocks)
-
-        return _Lines(
-            **{f: cut(f) for f in (*_LINE_ARRAYS, "q")},
-            grade_lines=_cut(self.grade_lines, blocks),
-            spans=self.spans,
-            member_dim=self.member_dim,
-        )
-
-    def fsum(self, x: np.ndarray) -> np.ndarray:
-        """Sum over the members of each family line: (dimensions, grades, blocks).
-
-        ``x`` has every column, or the members only (one column fewer); column 0 (All
-        Students) is never summed in. Booleans are counted."""
-        shift = x.shape[0] - self.exists.shape[0]
-        out = np.empty((len(self.spans), *x.shape[1:]), np.int32 if x.dtype == bool else x.dtype)
-        for d, (s, e) in enumerate(self.spans):
-            np.add.reduce(x[s + shift : e + shift], axis=0, out=out[d])
-        return out
-
-    def fspread(self, y: np.ndarray) -> np.ndarray:
-        """A family-line value on each member cell: (columns - 1, grades, blocks)."""
-        return np.take(y, self.member_dim, axis=0)
-
-    @staticmethod
-    def gsum(x: np.ndarray) -> np.ndarray:
-        """Sum over the members (every grade but the last) of each grade line."""
-        return x[:, :-1].sum(axis=1, dtype=np.int32 if x.dtype == bool else x.dtype)
-
-
-def _cut(x: np.ndarray, blocks: np.ndarray) -> np.ndarray:
-    """Some blocks (the last axis) of ``x``, contiguous (``x[..., blocks]`` is not)."""
-    return np.take(x, blocks, axis=-1)
-
-
-def _blocks_with(x: np.ndarray) -> np.ndarray:
-    """Which blocks (last axis) hold a True anywhere."""
-    return x.any(axis=(0, 1))
 
 
 def protect(
@@ -232,12 +76,12 @@ def _protect_parts(
         return
     per_part = max(1, _PART_CELLS // max(1, hidden.shape[1] * hidden.shape[2]))
     for part in np.array_split(np.arange(len(blocks)), -(-len(blocks) // per_part)):
-        h = _flip(hidden[part])
-        _protect(_Lines.of(grid, blocks=blocks[part], rows=rows), h, protection, min_n)
-        hidden[part] = _flip(h)
+        h = flip(hidden[part])
+        _protect(Lines.of(grid, blocks=blocks[part], rows=rows), h, protection, min_n)
+        hidden[part] = flip(h)
 
 
-def _protect(g: _Lines, hidden: np.ndarray, protection: int, min_n: int) -> None:
+def _protect(g: Lines, hidden: np.ndarray, protection: int, min_n: int) -> None:
     """:func:`protect` on every block of ``g`` (column-major ``hidden``, updated in place)."""
     n_blocks = hidden.shape[2]
     active = np.arange(n_blocks)
@@ -246,7 +90,7 @@ def _protect(g: _Lines, hidden: np.ndarray, protection: int, min_n: int) -> None
         if active.size:
             whole = active.size == n_blocks
             sub = g if whole else g.take(active)
-            h = hidden if whole else _cut(hidden, active)
+            h = hidden if whole else cut_blocks(hidden, active)
             need_f, _ = _line_needs(sub, h, protection, kinds="f")
             added = _choose(sub, h, need_f, None, min_n)
             h |= added
@@ -255,7 +99,7 @@ def _protect(g: _Lines, hidden: np.ndarray, protection: int, min_n: int) -> None
             h |= more
             if not whole:
                 hidden[..., active] = h
-            moved = _blocks_with(added | more)
+            moved = blocks_with(added | more)
             active = active[moved]
             to_check.append(active)
             continue
@@ -265,23 +109,23 @@ def _protect(g: _Lines, hidden: np.ndarray, protection: int, min_n: int) -> None
             break
         whole = check.size == n_blocks
         sub = g if whole else g.take(check)
-        h = hidden if whole else _cut(hidden, check)
+        h = hidden if whole else cut_blocks(hidden, check)
         fail, (need_f, need_g, left) = _failing(sub, h, protection)
-        failing = np.flatnonzero(_blocks_with(fail))
+        failing = np.flatnonzero(blocks_with(fail))
         if not failing.size:
             break
         blocks = check[failing]
         sub = sub.take(failing, _CHOICE_ARRAYS)
-        h = _cut(h, failing)
-        added = _choose(sub, h, _cut(need_f, failing), _cut(need_g, failing), min_n)
-        rest = _cut(left, failing)
-        others = np.flatnonzero(_blocks_with(rest) & ~_blocks_with(added))
+        h = cut_blocks(h, failing)
+        added = _choose(sub, h, cut_blocks(need_f, failing), cut_blocks(need_g, failing), min_n)
+        rest = cut_blocks(left, failing)
+        others = np.flatnonzero(blocks_with(rest) & ~blocks_with(added))
         if others.size:
             added[..., others] = _neighbour_choice(
-                sub.take(others), _cut(h, others), _cut(rest, others)
+                sub.take(others), cut_blocks(h, others), cut_blocks(rest, others)
             )
         hidden[..., blocks] = h | added
-        active = blocks[_blocks_with(added)]
+        active = blocks[blocks_with(added)]
         to_check.append(active)
 
 
@@ -305,7 +149,7 @@ def protect_by_size(
     return out
 
 
-def _degrees(g: _Lines, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _degrees(g: Lines, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hidden cells (members and total) of each family line and each grade line."""
     hm = h & g.exists
     deg_f = g.fsum(hm) + hm[:1]
@@ -313,7 +157,7 @@ def _degrees(g: _Lines, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return deg_f, deg_g
 
 
-def _line_needs(g: _Lines, h: np.ndarray, protection: int, kinds: str) -> tuple:
+def _line_needs(g: Lines, h: np.ndarray, protection: int, kinds: str) -> tuple:
     """Lines that need one more hidden cell, judged each on its own.
 
     A line needs one more when (1) it has exactly one hidden cell (the published ones give it
@@ -362,7 +206,7 @@ def _line_needs(g: _Lines, h: np.ndarray, protection: int, kinds: str) -> tuple:
     return need_f, need_g
 
 
-def _choose(g: _Lines, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
+def _choose(g: Lines, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
     """One more hidden cell in each line that needs one: its cheapest published member.
 
     The cost of a member is its ``n_tested`` plus, when hiding it opens its other line (one
@@ -375,7 +219,7 @@ def _choose(g: _Lines, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
         return added
     wanted = np.zeros(h.shape[2], dtype=bool)
     if need_f is not None:
-        wanted |= _blocks_with(need_f)
+        wanted |= blocks_with(need_f)
     if need_g is not None:
         wanted |= need_g.any(axis=0)
     if not wanted.any():
@@ -384,9 +228,9 @@ def _choose(g: _Lines, h: np.ndarray, need_f, need_g, min_n: int) -> np.ndarray:
         rows = np.flatnonzero(wanted)
         added[..., rows] = _choose(
             g.take(rows, _CHOICE_ARRAYS),
-            _cut(h, rows),
-            None if need_f is None else _cut(need_f, rows),
-            None if need_g is None else _cut(need_g, rows),
+            cut_blocks(h, rows),
+            None if need_f is None else cut_blocks(need_f, rows),
+            None if need_g is None else cut_blocks(need_g, rows),
             min_n,
         )
         return added
@@ -438,7 +282,7 @@ def _two_smallest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return m1, m2
 
 
-def opening_costs(g: _Lines, h: np.ndarray, which: str = "gf") -> tuple:
+def opening_costs(g: Lines, h: np.ndarray, which: str = "gf") -> tuple:
     """What hiding each published cell would cost in its *other* line (integer arrays).
 
     ``open_grade`` (``"g"`` in ``which``): for a cell picked by its family line, the cost in
@@ -477,7 +321,7 @@ def opening_costs(g: _Lines, h: np.ndarray, which: str = "gf") -> tuple:
     return open_grade, open_family
 
 
-def _failing(g: _Lines, h: np.ndarray, protection: int) -> tuple[np.ndarray, tuple]:
+def _failing(g: Lines, h: np.ndarray, protection: int) -> tuple[np.ndarray, tuple]:
     """Hidden cells the lines read together (interval propagation: outer bounds) narrow
     below ``protection`` or whose proficient count they force to 0 or to n_tested, and the
     lines to hide one more cell in (see :func:`_binding`)."""
@@ -513,7 +357,7 @@ def _failing(g: _Lines, h: np.ndarray, protection: int) -> tuple[np.ndarray, tup
     return fail, _binding(g, h, cells, code, code_d, src_hi)
 
 
-def _binding(g: _Lines, h, cells, code, code_d, src_hi) -> tuple:
+def _binding(g: Lines, h, cells, code, code_d, src_hi) -> tuple:
     """The lines where one more hidden cell widens each failing cell's bound.
 
     ``cells``: the failing cells (indices); ``code``, ``code_d``: for each, the line that
@@ -575,12 +419,12 @@ def tighten(g: Grid, lo: np.ndarray, hi: np.ndarray, true: np.ndarray):
     >>> lo[0, 0].tolist(), hi[0, 0].tolist(), src[0, 0].tolist()   # 9 - M and 9 - F
     ([9, 1, 1], [9, 8, 8], [0, 1, 1])
     """
-    lines = _Lines.of(g, names=("exists",))
-    lo, hi, (src_lo, dim_lo), (src_hi, dim_hi) = _tighten(lines, _flip(lo), _flip(hi), _flip(true))
-    return _flip(lo), _flip(hi), (_flip(src_lo), _flip(dim_lo)), (_flip(src_hi), _flip(dim_hi))
+    lines = Lines.of(g, names=("exists",))
+    lo, hi, (src_lo, dim_lo), (src_hi, dim_hi) = _tighten(lines, flip(lo), flip(hi), flip(true))
+    return flip(lo), flip(hi), (flip(src_lo), flip(dim_lo)), (flip(src_hi), flip(dim_hi))
 
 
-def _tighten(g: _Lines, lo: np.ndarray, hi: np.ndarray, true: np.ndarray, lower: bool = True):
+def _tighten(g: Lines, lo: np.ndarray, hi: np.ndarray, true: np.ndarray, lower: bool = True):
     """:func:`tighten` on column-major arrays; ``lo`` and ``hi`` are tightened in place.
     ``lower``: record which line tightened each lower bound (else ``(None, None)``).
 
@@ -605,9 +449,9 @@ def _tighten(g: _Lines, lo: np.ndarray, hi: np.ndarray, true: np.ndarray, lower:
         if moving is None:
             moved = _tighten_round(g, *known, *bounds, track)
         else:
-            sub = [None if x is None else _cut(x, moving) for x in bounds]
+            sub = [None if x is None else cut_blocks(x, moving) for x in bounds]
             moved = _tighten_round(
-                g.take(moving, ("exists",)), *(_cut(x, moving) for x in known), *sub, track
+                g.take(moving, ("exists",)), *(cut_blocks(x, moving) for x in known), *sub, track
             )
             for x, y in zip(bounds, sub, strict=True):
                 if x is not None:
@@ -620,7 +464,7 @@ def _tighten(g: _Lines, lo: np.ndarray, hi: np.ndarray, true: np.ndarray, lower:
 
 
 def _tighten_round(
-    g: _Lines,
+    g: Lines,
     has_members_f,
     virtual_f,
     virtual_g,
@@ -667,7 +511,7 @@ def _tighten_round(
     np.copyto(lo[1:], m_lo, where=up)
     np.copyto(hi[1:], m_hi, where=down)
     if track:
-        moved |= _blocks_with(up | down)
+        moved |= blocks_with(up | down)
     if not g.grade_lines.any():
         return moved
     # grade lines
@@ -684,7 +528,7 @@ def _tighten_round(
     np.copyto(lo[:, :-1], m_lo, where=up)
     np.copyto(hi[:, :-1], m_hi, where=down)
     if track:
-        moved |= _blocks_with(up | down)
+        moved |= blocks_with(up | down)
     up = totals_g & (s_lo > lo[:, -1])
     down = totals_g & (s_hi < hi[:, -1])
     if src_lo is not None:
@@ -705,10 +549,10 @@ def neighbour_choice(g: Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> np
     (with the same costs as :func:`_choose`), one per block and round. ``min_n`` is not
     read (the costs are the cells' sizes).
     """
-    return _flip(_neighbour_choice(_Lines.of(g), _flip(h), _flip(fail)))
+    return flip(_neighbour_choice(Lines.of(g), flip(h), flip(fail)))
 
 
-def _neighbour_choice(g: _Lines, h: np.ndarray, fail: np.ndarray) -> np.ndarray:
+def _neighbour_choice(g: Lines, h: np.ndarray, fail: np.ndarray) -> np.ndarray:
     """:func:`neighbour_choice` on column-major arrays."""
     hm = h & g.exists
     # the failing cells' lines (as member or as total)

@@ -175,3 +175,33 @@ def test_a_swap_opens_a_count_nobody_passed_in():
     proved, protected = _one_block(rows, lambda r: r[1] == "sex" and r[0] != "All")
     assert protected.all()
     assert proved.all()
+
+
+def test_a_total_rises_with_several_partners_giving_one_each():
+    """Grade 3's two students could be five: three other grades, each at its smallest but
+    one, give a student each. No single partner can give three; together they can."""
+    spec = {
+        "3": ((1, 0), (1, 1)),
+        "4": ((1, 1), (2, 1)),
+        "5": ((2, 1), (1, 0)),
+        "6": ((1, 0), (2, 2)),
+    }
+    rows, all_row = [], {"F": [0, 0], "M": [0, 0]}
+    for grade, (f, m) in spec.items():
+        rows += [
+            (grade, "all", "All Students", f[0] + m[0], f[1] + m[1]),
+            (grade, "sex", "F", *f),
+            (grade, "sex", "M", *m),
+        ]
+        for group, (n, p) in (("F", f), ("M", m)):
+            all_row[group][0] += n
+            all_row[group][1] += p
+    (fn, fp), (mn, mp) = all_row["F"], all_row["M"]
+    rows += [
+        ("All", "all", "All Students", fn + mn, fp + mp),
+        ("All", "sex", "F", fn, fp),
+        ("All", "sex", "M", mn, mp),
+    ]
+    proved, protected = _one_block(rows, lambda r: r[0] != "All")
+    assert proved[0] and protected[0]  # grade 3's All Students
+    assert protected[proved].all()

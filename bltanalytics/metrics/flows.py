@@ -222,6 +222,7 @@ def _total_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, 
                 np.maximum.at(flat[f"{way}_{kind}"], cells[use], got)
                 if going_up:
                     np.maximum.at(flat["up_n"], cells[use], got)
+    _shared_moves(net, caps, supply, demand, targets, flat, protection)
     for key, value in part.items():
         best[key][blocks] = value
 
@@ -310,7 +311,9 @@ def _total_flows(net, caps, kind, blk, a, b, need, arc, own_src, own_snk) -> np.
     return np.minimum(need, per_dim.min(axis=1))
 
 
-def _flows(net, caps, kind, nets, source, sink, need, without) -> np.ndarray:
+def _flows(
+    net, caps, kind, nets, source, sink, need, without, source_cap=None, sink_cap=None
+) -> np.ndarray:
     """Flows of one kind in copies of networks, in batches (see :meth:`_Network.flow`)."""
     out = np.zeros(nets.size, np.int64)
     for start in range(0, nets.size, _FLOW_BATCH):
@@ -323,9 +326,108 @@ def _flows(net, caps, kind, nets, source, sink, need, without) -> np.ndarray:
             pairs,
             caps["up"][pairs.arc],
             caps[kind][pairs.arc],
+            None if source_cap is None else source_cap[part],
+            None if sink_cap is None else sink_cap[part],
         )
         out[part] = got
     return out
+
+
+def _shared_moves(net, caps, supply, demand, targets, flat, protection) -> None:
+    """Moves of totals shared out, for what one partner could not move far enough: a grade's
+    total (or a cell of it) rises by ``m`` while the ``m`` roomiest other hidden grade totals
+    fall by one each, or falls by ``m`` while ``m`` others rise by one each. Each dimension
+    must carry all of it (a flow of ``m`` from the ``m`` rows to the grade, or back)."""
+    blocks, rows, _ = targets.shape
+    top = rows - 1
+    fall = largest_fall(flat).reshape(targets.shape)
+    rise = flat["up_n"].reshape(targets.shape)
+    t = np.flatnonzero(targets.reshape(-1)[net.cell])
+    in_grade = net.head[t] < top  # a grade's cell (its head is its grade row)
+    t = t[in_grade]
+    b0, r0 = np.nonzero(targets[:, :top, 0])
+    cells = np.r_[np.ravel_multi_index((b0, r0, np.zeros_like(r0)), targets.shape), net.cell[t]]
+    blk = np.r_[b0, net.net[t] // net.dims]
+    row = np.r_[r0, net.head[t]]
+    arc = np.r_[np.full(b0.size, -1), t]
+    cb, cr, cc = np.unravel_index(cells, targets.shape)
+    dims = np.arange(1, net.dims)
+    for going_up in (True, False):
+        m_all = protection - np.where(going_up, fall, rise)[cb, cr, cc]
+        for kind in ("q", "p"):
+            partner_room = (supply if going_up else demand)[kind][:, :top]
+            own_room = (demand if going_up else supply)[kind][blk, row]
+            room = own_room.copy()
+            has = arc >= 0
+            room[has] = caps["up" if going_up else kind][arc[has]]
+            for m in range(2, protection + 1):
+                pick = np.flatnonzero((m_all == m) & (np.minimum(room, own_room) >= m))
+                if not pick.size or top - 1 < m:
+                    continue
+                others = np.where(
+                    np.arange(top)[None, :] == row[pick, None], -1, partner_room[blk[pick]]
+                )
+                order = np.argsort(-others, axis=1, kind="stable")[:, :m]
+                ok = np.take_along_axis(others, order, axis=1).min(axis=1) >= 1
+                pick, order = pick[ok], order[ok]
+                if not pick.size:
+                    continue
+                nets = (blk[pick, None] * net.dims + dims).reshape(-1)
+                each = dims.size
+                here = np.repeat(row[pick], each)[:, None]
+                them = np.repeat(order, each, axis=0)
+                ones = np.ones(them.shape, np.int64)
+                need = np.full(nets.size, m)
+                if going_up:
+                    got = _flows(
+                        net, caps, kind, nets, them, here, need, np.full(nets.size, -1), ones, None
+                    )
+                else:
+                    got = _flows(
+                        net, caps, kind, nets, here, them, need, np.full(nets.size, -1), None, ones
+                    )
+                per_dim = got.reshape(-1, each)
+                lined = net.lined[blk[pick, None], row[pick, None], dims]
+                for j in range(m):
+                    lined = lined | net.lined[blk[pick, None], order[:, j : j + 1], dims]
+                per_dim = np.where(lined, per_dim, m)
+                own = np.flatnonzero(arc[pick] >= 0)
+                if own.size:
+                    a = arc[pick][own]
+                    tail = net.tail[a][:, None]
+                    ones = np.ones((own.size, m), np.int64)
+                    if going_up:
+                        f = _flows(
+                            net,
+                            caps,
+                            kind,
+                            net.net[a],
+                            order[own],
+                            tail,
+                            np.full(own.size, m),
+                            a,
+                            ones,
+                            None,
+                        )
+                    else:
+                        f = _flows(
+                            net,
+                            caps,
+                            kind,
+                            net.net[a],
+                            tail,
+                            order[own],
+                            np.full(own.size, m),
+                            a,
+                            None,
+                            ones,
+                        )
+                    per_dim[own, net.net[a] % net.dims - 1] = f
+                done = pick[per_dim.min(axis=1) >= m]
+                way = "up" if going_up else "dn"
+                np.maximum.at(flat[f"{way}_{kind}"], cells[done], m)
+                if going_up:
+                    np.maximum.at(flat["up_n"], cells[done], m)
 
 
 @dataclass
@@ -414,20 +516,31 @@ class _Network:
         """Where a flow that moves arcs ``t`` up (or down) starts and ends."""
         return (self.head[t], self.tail[t]) if going_up else (self.tail[t], self.head[t])
 
-    def flow(self, source, sink, need, pairs: _Pairs, cap_up, cap_down):
+    def flow(
+        self, source, sink, need, pairs: _Pairs, cap_up, cap_down, source_cap=None, sink_cap=None
+    ):
         """Largest flows (at most ``need``) from node ``source`` to node ``sink`` of each copy,
         solved as disjoint copies of the networks in one graph; ``cap_up`` / ``cap_down``:
-        each pair's room along and against its arc. Returns the flow per copy and each pair's
-        change."""
+        each pair's room along and against its arc. Several sources (or sinks) per copy: a
+        (copies, k) array of distinct nodes, with ``source_cap`` (``sink_cap``) what each may
+        give (take). Returns the flow per copy and each pair's change."""
         copies, nodes = len(need), self.nodes
         base = pairs.copy * nodes
         tail, head = base + self.tail[pairs.arc], base + self.head[pairs.arc]
-        source = np.arange(copies) * nodes + source
-        sink = np.arange(copies) * nodes + sink
+        first = (np.arange(copies) * nodes)[:, None]
+        source = (first + np.asarray(source).reshape(copies, -1)).ravel()
+        sink = (first + np.asarray(sink).reshape(copies, -1)).ravel()
+        give = np.broadcast_to(
+            need[:, None] if source_cap is None else source_cap,
+            (copies, source.size // max(copies, 1)),
+        )
+        take = np.broadcast_to(
+            need[:, None] if sink_cap is None else sink_cap, (copies, sink.size // max(copies, 1))
+        )
         s, z = copies * nodes, copies * nodes + 1
-        src = np.concatenate([tail, head, np.full(copies, s), sink])
-        dst = np.concatenate([head, tail, source, np.full(copies, z)])
-        cap = np.concatenate([cap_up, cap_down, need, need])
+        src = np.concatenate([tail, head, np.full(source.size, s), sink])
+        dst = np.concatenate([head, tail, source, np.full(sink.size, z)])
+        cap = np.concatenate([cap_up, cap_down, give.ravel(), take.ravel()])
         use = cap > 0
         size = copies * nodes + 2
         graph = csr_array(
@@ -444,4 +557,5 @@ class _Network:
             i = np.minimum(np.searchsorted(key, want), key.size - 1)
             return np.where(key[i] == want, flows.data[i], 0).astype(np.int64)
 
-        return at(np.full(copies, s), source), at(tail, head)
+        given = at(np.full(source.size, s), source).reshape(copies, -1).sum(axis=1)
+        return given, at(tail, head)

@@ -139,20 +139,32 @@ def _one_block(rows: list[tuple], hide) -> tuple:
     return cert.proved.reshape(-1)[flat][hidden], verdict["protected"].to_numpy()
 
 
+def _sex_block(spec: dict) -> list[tuple]:
+    """Rows of one block from ``{grade: ((F n, F p), (M n, M p))}``: each grade's All
+    Students, and the grade ``All`` rows summed."""
+    rows, all_row = [], {"F": [0, 0], "M": [0, 0]}
+    for grade, (f, m) in spec.items():
+        rows += [
+            (grade, "all", "All Students", f[0] + m[0], f[1] + m[1]),
+            (grade, "sex", "F", *f),
+            (grade, "sex", "M", *m),
+        ]
+        for group, (n, p) in (("F", f), ("M", m)):
+            all_row[group][0] += n
+            all_row[group][1] += p
+    (fn, fp), (mn, mp) = all_row["F"], all_row["M"]
+    return [
+        *rows,
+        ("All", "all", "All Students", fn + mn, fp + mp),
+        ("All", "sex", "F", fn, fp),
+        ("All", "sex", "M", mn, mp),
+    ]
+
+
 def test_moves_of_hidden_grade_totals_prove_a_small_school():
     """Two small grades, their All Students hidden: only a move of both totals (a student of
     grade 4 counted in grade 3) leaves the cells uncertain, and the moves find it."""
-    rows = [
-        ("3", "all", "All Students", 6, 3),
-        ("3", "sex", "F", 3, 1),
-        ("3", "sex", "M", 3, 2),
-        ("4", "all", "All Students", 8, 4),
-        ("4", "sex", "F", 4, 2),
-        ("4", "sex", "M", 4, 2),
-        ("All", "all", "All Students", 14, 7),
-        ("All", "sex", "F", 7, 3),
-        ("All", "sex", "M", 7, 4),
-    ]
+    rows = _sex_block({"3": ((3, 1), (3, 2)), "4": ((4, 2), (4, 2))})
     proved, protected = _one_block(rows, lambda r: r[0] != "All")
     assert protected.all()
     assert proved.all()
@@ -161,17 +173,7 @@ def test_moves_of_hidden_grade_totals_prove_a_small_school():
 def test_a_swap_opens_a_count_nobody_passed_in():
     """Nobody passed in grade 3's M, but a ``≤5%`` total leaves room for one who did: the
     audit finds the count open, and so does a swap along the hidden cells."""
-    rows = [
-        ("3", "all", "All Students", 30, 1),
-        ("3", "sex", "F", 25, 1),
-        ("3", "sex", "M", 5, 0),
-        ("4", "all", "All Students", 30, 15),
-        ("4", "sex", "F", 24, 12),
-        ("4", "sex", "M", 6, 3),
-        ("All", "all", "All Students", 60, 16),
-        ("All", "sex", "F", 49, 13),
-        ("All", "sex", "M", 11, 3),
-    ]
+    rows = _sex_block({"3": ((25, 1), (5, 0)), "4": ((24, 12), (6, 3))})
     proved, protected = _one_block(rows, lambda r: r[1] == "sex" and r[0] != "All")
     assert protected.all()
     assert proved.all()
@@ -186,22 +188,6 @@ def test_a_total_rises_with_several_partners_giving_one_each():
         "5": ((2, 1), (1, 0)),
         "6": ((1, 0), (2, 2)),
     }
-    rows, all_row = [], {"F": [0, 0], "M": [0, 0]}
-    for grade, (f, m) in spec.items():
-        rows += [
-            (grade, "all", "All Students", f[0] + m[0], f[1] + m[1]),
-            (grade, "sex", "F", *f),
-            (grade, "sex", "M", *m),
-        ]
-        for group, (n, p) in (("F", f), ("M", m)):
-            all_row[group][0] += n
-            all_row[group][1] += p
-    (fn, fp), (mn, mp) = all_row["F"], all_row["M"]
-    rows += [
-        ("All", "all", "All Students", fn + mn, fp + mp),
-        ("All", "sex", "F", fn, fp),
-        ("All", "sex", "M", mn, mp),
-    ]
-    proved, protected = _one_block(rows, lambda r: r[0] != "All")
+    proved, protected = _one_block(_sex_block(spec), lambda r: r[0] != "All")
     assert proved[0] and protected[0]  # grade 3's All Students
     assert protected[proved].all()

@@ -150,13 +150,11 @@ def _swaps(g: Grid, hm: np.ndarray, targets: np.ndarray, best: dict) -> None:
         ("up_q", (q == 0) & ~open_q, False),
     ):
         t = np.flatnonzero(target & closed)
-        for start in range(0, t.size, _FLOW_BATCH):
-            batch = t[start : start + _FLOW_BATCH]
-            pairs = net.pairs(net.net[batch], batch)
-            need = np.minimum((up if going_up else down)[batch], 1)
-            ends = net.ends(batch, going_up)
-            got, _ = net.flow(*ends, need, pairs, up[pairs.arc], down[pairs.arc])
-            np.maximum.at(best[key], net.cell[batch], got)
+        if t.size:
+            ends = net.ends(t, going_up)
+            need = np.minimum((up if going_up else down)[t], 1)
+            got = _flows(net, {"up": up, "swap": down}, "swap", net.net[t], *ends, need, t)
+            np.maximum.at(best[key], net.cell[t], got)
 
 
 def _total_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, best) -> None:
@@ -192,10 +190,11 @@ def _total_moves(g: Grid, hm: np.ndarray, targets: np.ndarray, protection: int, 
         demand[kind] = np.where(is_top, fall, rise)
     give_room = np.maximum(supply["q"], supply["p"])
     take_room = np.maximum(demand["q"], demand["p"])
+    givers, takers = _others_by_room(give_room), _others_by_room(take_room)
     for rank in range(min(_PARTNERS, rows - 1)):
         if rank:  # the next partner, for what is still narrow
             targets = targets & (part["up_n"] + largest_fall(part) < protection)
-        giver, taker = _other_ranked(give_room, rank), _other_ranked(take_room, rank)
+        giver, taker = givers[:, :, rank], takers[:, :, rank]
         for blk, a, b, arc, own_src, own_snk, going_up, cells in _total_candidates(
             net, hid0 & targets[:, :, 0], targets, giver, taker
         ):
@@ -263,11 +262,11 @@ def _total_candidates(net, totals: np.ndarray, targets: np.ndarray, giver, taker
     return out
 
 
-def _other_ranked(room: np.ndarray, rank: int) -> np.ndarray:
-    """For each block and row, the other row with the ``rank``-th most room (0: the most)."""
+def _others_by_room(room: np.ndarray) -> np.ndarray:
+    """For each block and row, the other rows, the roomiest first (blocks x rows x rows)."""
     rows = room.shape[1]
     others = np.where(np.eye(rows, dtype=bool)[None], -1, room[:, None, :])
-    return np.argsort(-others, axis=2, kind="stable")[:, :, rank]
+    return np.argsort(-others, axis=2, kind="stable")
 
 
 def _total_flows(net, caps, kind, blk, a, b, need, arc, own_src, own_snk) -> np.ndarray:
@@ -376,16 +375,8 @@ def _shared_moves(net, caps, supply, demand, targets, flat, protection) -> None:
                 each = dims.size
                 here = np.repeat(row[pick], each)[:, None]
                 them = np.repeat(order, each, axis=0)
-                ones = np.ones(them.shape, np.int64)
                 need = np.full(nets.size, m)
-                if going_up:
-                    got = _flows(
-                        net, caps, kind, nets, them, here, need, np.full(nets.size, -1), ones, None
-                    )
-                else:
-                    got = _flows(
-                        net, caps, kind, nets, here, them, need, np.full(nets.size, -1), None, ones
-                    )
+                got = _one_each(net, caps, kind, nets, here, them, need, None, going_up)
                 per_dim = got.reshape(-1, each)
                 lined = net.lined[blk[pick, None], row[pick, None], dims]
                 for j in range(m):
@@ -395,39 +386,24 @@ def _shared_moves(net, caps, supply, demand, targets, flat, protection) -> None:
                 if own.size:
                     a = arc[pick][own]
                     tail = net.tail[a][:, None]
-                    ones = np.ones((own.size, m), np.int64)
-                    if going_up:
-                        f = _flows(
-                            net,
-                            caps,
-                            kind,
-                            net.net[a],
-                            order[own],
-                            tail,
-                            np.full(own.size, m),
-                            a,
-                            ones,
-                            None,
-                        )
-                    else:
-                        f = _flows(
-                            net,
-                            caps,
-                            kind,
-                            net.net[a],
-                            tail,
-                            order[own],
-                            np.full(own.size, m),
-                            a,
-                            None,
-                            ones,
-                        )
+                    need = np.full(own.size, m)
+                    f = _one_each(net, caps, kind, net.net[a], tail, order[own], need, a, going_up)
                     per_dim[own, net.net[a] % net.dims - 1] = f
                 done = pick[per_dim.min(axis=1) >= m]
                 way = "up" if going_up else "dn"
                 np.maximum.at(flat[f"{way}_{kind}"], cells[done], m)
                 if going_up:
                     np.maximum.at(flat["up_n"], cells[done], m)
+
+
+def _one_each(net, caps, kind, nets, one, many, need, without, going_up: bool) -> np.ndarray:
+    """Flows between node ``one`` and the nodes ``many`` of each copy, one unit from (or to)
+    each of ``many``: into ``one`` when ``going_up``, else out of it."""
+    without = np.full(nets.size, -1) if without is None else without
+    ones = np.ones(many.shape, np.int64)
+    if going_up:
+        return _flows(net, caps, kind, nets, many, one, need, without, ones, None)
+    return _flows(net, caps, kind, nets, one, many, need, without, None, ones)
 
 
 @dataclass

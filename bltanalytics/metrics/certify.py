@@ -75,9 +75,8 @@ def certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:
     Blocks are certified in groups of the same number of grades, on grids cut to that many
     grade slots (a grid is padded to the block with the most grades).
     """
-    slots = g.n.shape[1] - 1
-    grades = g.exists[:, :-1, :].any(axis=2).sum(axis=1)
-    if (grades == slots).all():
+    buckets = g.buckets()
+    if len(buckets) == 1 and buckets[0][1].size == g.n.shape[1]:
         return _certify(g, h, protection)
     n = g.n.astype(np.int64)
     out = Certificate(
@@ -87,10 +86,8 @@ def certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:
         q_open=np.zeros(n.shape, bool),
         proved=np.zeros(n.shape, bool),
     )
-    for k in np.unique(grades):
-        blocks = np.flatnonzero(grades == k)
-        rows = np.r_[0:k, slots]
-        part = _certify(g.take(blocks).grades(int(k)), h[blocks][:, rows], protection)
+    for blocks, rows in buckets:
+        part = _certify(g.take(blocks).grades(rows.size - 1), h[blocks][:, rows], protection)
         for field in Certificate.__dataclass_fields__:
             getattr(out, field)[np.ix_(blocks, rows)] = getattr(part, field)
     return out

@@ -51,6 +51,14 @@ class Grid:
         cut = {f: (v if f == "grade_lines" else v[:, rows]) for f, v in arrays.items()}
         return Grid(**cut, starts=self.starts)
 
+    def buckets(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Blocks grouped by their number of grades: (blocks, grade slots and the ``All``
+        row) per group, so each can be worked on a grid just tall enough (most blocks have
+        far fewer grades than the tallest)."""
+        used = self.exists[:, :-1, :].any(axis=2).sum(axis=1)
+        last = self.n.shape[1] - 1
+        return [(np.flatnonzero(used == k), np.r_[0:k, last]) for k in np.unique(used)]
+
     @property
     def sizes(self) -> np.ndarray:
         """Columns of each dimension (All Students first, one column)."""

@@ -135,11 +135,8 @@ def protect_by_size(
     """:func:`protect` on blocks grouped by their number of grades, each group on grids just
     tall enough (most blocks have far fewer grades than the tallest): the same cells hidden,
     on about half the cells. ``hidden``: cells hidden from the start (as :func:`protect`)."""
-    used = grid.exists[:, :-1, :].any(axis=2).sum(axis=1)
     out = np.zeros(grid.n.shape, dtype=bool)
-    for k in np.unique(used):
-        blocks = np.flatnonzero(used == k)
-        rows = np.r_[0:k, grid.n.shape[1] - 1]
+    for blocks, rows in grid.buckets():
         start = (grid.primary if hidden is None else hidden)[np.ix_(blocks, rows)]
         busy = start.any(axis=(1, 2))  # the others have nothing to protect
         h = start[busy]

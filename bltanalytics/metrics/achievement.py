@@ -155,7 +155,8 @@ def achievement(
     out["gap_pp"] = pct - pct[first_of_cell(present // layout.n_columns)]
     out = text_keys(out)[ACHIEVEMENT_COLUMNS]
     # a block that hiding cannot protect keeps its All Students rows only (docs/achievement.md)
-    keep = withheld_mask(out, config) if withhold_blocks else np.ones(len(out), dtype=bool)
+    true = {"n_tested": true_n, "n_proficient": true_p}
+    keep = withheld_mask(out, config, true) if withhold_blocks else np.ones(len(out), dtype=bool)
     if counts_out is not None:
         counts_out.update(n_tested=true_n[keep], n_proficient=true_p[keep])
     return out if keep.all() else out[keep].reset_index(drop=True)

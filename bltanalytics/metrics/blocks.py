@@ -17,7 +17,8 @@ from bltanalytics.metrics.certify import Certificate, certify
 from bltanalytics.metrics.codes import family_codes, name_rank, strings
 from bltanalytics.metrics.coding import REASONS, display_labels
 from bltanalytics.metrics.grids import BIG, Grid
-from bltanalytics.metrics.linked import neighbour_choice, protect, tighten
+from bltanalytics.metrics.linked import neighbour_choice, protect
+from bltanalytics.metrics.propagation import tighten
 
 #: Names of the linked structure (contract section 2).
 GRADE, DIMENSION = "grade", "dimension"
@@ -196,6 +197,7 @@ def repair(
     more cell is hidden in its line with the fewest hidden cells (the smallest published one),
     the local rules run again on that block, and only the blocks that changed are checked
     again. A line with nothing left to hide hides every published cell of the group's lines.
+    Blocks with every figure hidden are not read: nothing is left to hide there.
     """
     if sorted(family) != sorted((*_AUDIT_BLOCK, GRADE, DIMENSION)):
         return hidden
@@ -209,7 +211,7 @@ def repair(
     dense = np.zeros(grid.n.size, dtype=bool)
     dense[flat] = hidden
     dense = dense.reshape(shape)
-    blocks = np.flatnonzero(dense.any(axis=(1, 2)))
+    blocks = _can_hide_more(grid, dense, np.flatnonzero(dense.any(axis=(1, 2))))
     if not everything and blocks.size:
         blocks = blocks[_suspicious(grid.take(blocks), dense[blocks], protection)]
     n_true = table["n_tested"].to_numpy(dtype=np.int64)
@@ -256,8 +258,14 @@ def repair(
         dense[failing] = h | added
         moved = failing[added.any(axis=(1, 2))]
         dense = protect(grid, protection, min_n, hidden=dense, active=moved)
-        blocks = moved
+        blocks = _can_hide_more(grid, dense, moved)
     return dense.reshape(-1)[flat]
+
+
+def _can_hide_more(grid: Grid, dense: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """Those of ``blocks`` with a published figure left: a block with every figure hidden has
+    nothing more to hide, so the repair leaves it to ``withhold()``."""
+    return blocks[(grid.exists[blocks] & ~dense[blocks]).any(axis=(1, 2))]
 
 
 def _take(cert: Certificate, keep: np.ndarray) -> Certificate:

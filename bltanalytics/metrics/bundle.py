@@ -125,7 +125,7 @@ def compute_metrics(
         counts_out=true,
     )
     # blocks that hiding cannot protect are withheld from both tables alike (docs/achievement.md)
-    kept = withheld_mask(every_row, config)
+    kept = withheld_mask(every_row, config, true or None)
     if counts_out is not None and true:
         counts_out.update({name: values[kept] for name, values in true.items()})
     achievement = every_row if kept.all() else every_row[kept].reset_index(drop=True)

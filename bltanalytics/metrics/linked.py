@@ -19,9 +19,9 @@ from bltanalytics.metrics.grids import (
     cut_blocks,
     flip,
 )
+from bltanalytics.metrics.propagation import tighten_lines
 
 _MAX_ROUNDS = 80
-_TIGHTEN_ROUNDS = 3
 _NO_CELL = (1 << 31) - 1  # the cost of no cell: above every real one (at most ~9 BIG)
 _PART_CELLS = 1 << 18  # cells (blocks x grades x columns) protected at a time
 
@@ -139,10 +139,47 @@ def protect_by_size(
     for blocks, rows in grid.buckets():
         start = (grid.primary if hidden is None else hidden)[np.ix_(blocks, rows)]
         busy = start.any(axis=(1, 2))  # the others have nothing to protect
+        lost = np.zeros_like(busy)
+        lost[busy] = hopeless(grid, blocks[busy], rows, protection)
+        start[lost] = grid.exists[np.ix_(blocks[lost], rows)]
+        busy &= ~lost
         h = start[busy]
         _protect_parts(grid, h, blocks[busy], rows, protection, min_n)
         start[busy] = h
         out[np.ix_(blocks, rows)] = start
+    return out
+
+
+def hopeless(
+    grid: Grid, blocks: np.ndarray, rows: np.ndarray | None, protection: int
+) -> np.ndarray:
+    """Which ``blocks`` (bool, one each) fail even with every figure hidden.
+
+    Hiding more only ever takes figures away from a reader, so a block whose lines, read
+    together with every figure hidden, still narrow a count below ``protection`` (or force
+    a proficient count to none or all) fails whatever is hidden: :func:`protect_by_size`
+    hides all of it at once and leaves it to ``withhold()`` (the repair would hide it one
+    cell per round only to reach the same end). The lines are read as :func:`protect` reads
+    them (interval propagation: outer bounds, so a block found here fails the exact audit
+    too). ``rows``: the grade slots to read (``None``: all).
+
+    >>> one = np.array([[2, 1, 1]] * 7 + [[14, 7, 7]])  # 7 grades, then grade All
+    >>> n = np.stack([one, 10 * one])  # All Students, F, M of a tiny block and a larger one
+    >>> g = Grid(n=n, p=n // 2, exists=n > 0, p_lo=n // 2, p_hi=n // 2, primary=n < 10,
+    ...          lo_r=np.where(n < 10, 1, 10), hi_r=np.where(n < 10, 9, BIG),
+    ...          grade_lines=np.ones((2, 3), bool), starts=np.array([0, 1]))
+    >>> hopeless(g, np.array([0, 1]), None, protection=3).tolist()  # F under 10 in 7 grades
+    [True, False]
+    """
+    out = np.zeros(len(blocks), dtype=bool)
+    if not len(blocks):
+        return out
+    slots = grid.n.shape[1] if rows is None else len(rows)
+    per_part = max(1, _PART_CELLS // max(1, slots * grid.n.shape[2]))
+    for part in np.array_split(np.arange(len(blocks)), -(-len(blocks) // per_part)):
+        lines = Lines.of(grid, blocks=blocks[part], rows=rows)
+        fail, _ = _failing(lines, lines.exists.copy(), protection)
+        out[part] = blocks_with(fail)
     return out
 
 
@@ -325,15 +362,15 @@ def _failing(g: Lines, h: np.ndarray, protection: int) -> tuple[np.ndarray, tupl
     hm = h & g.exists
     pub = g.exists & ~h
     n_pub = np.where(pub, g.n, 0)
-    lo, hi, src_lo, src_hi = _tighten(
+    lo, hi, src_lo, src_hi = tighten_lines(
         g, np.where(hm, g.lo_r, n_pub), np.where(hm, g.hi_r, n_pub), g.n
     )
     narrow = hm & (hi - lo < protection)
     # proficient (p) and not proficient (q) counts: forced to 0 only where truly 0
-    _, p_hi, _, p_src = _tighten(
+    _, p_hi, _, p_src = tighten_lines(
         g, np.where(pub, g.p_lo, 0), np.where(hm, hi, np.where(pub, g.p_hi, 0)), g.p, False
     )
-    _, q_hi, _, q_src = _tighten(
+    _, q_hi, _, q_src = tighten_lines(
         g,
         np.where(pub, g.n - g.p_hi, 0),
         np.where(hm, hi, np.where(pub, g.n - g.p_lo, 0)),
@@ -397,145 +434,6 @@ def _binding(g: Lines, h, cells, code, code_d, src_hi) -> tuple:
     keep = ~resolved
     left[cells[0][keep], cells[1][keep], cells[2][keep]] = True
     return need_f, need_g, left
-
-
-def tighten(g: Grid, lo: np.ndarray, hi: np.ndarray, true: np.ndarray):
-    """Bound tightening over both kinds of line. ``true`` gives virtual totals (known sums).
-
-    Returns the bounds and, for each, which line last tightened it: ``(code, dimension)``
-    with code 0 the rule, 1 family line and 2 grade line (the cell a member), 3 family line
-    (the cell its total; ``dimension`` says which) and 4 grade line (the cell its total).
-    Arrays like ``g.n``; ``lo`` and ``hi`` are not modified.
-
-    >>> n = np.array([[[9, 4, 5], [9, 4, 5]]])  # All Students, F, M; grade 3 and grade All
-    >>> g = Grid(n=n, p=n, exists=n > 0, p_lo=n, p_hi=n, lo_r=n, hi_r=n, primary=n < 0,
-    ...          grade_lines=np.zeros((1, 3), bool), starts=np.array([0, 1]))
-    >>> lo, hi = n.copy(), n.copy()
-    >>> lo[0, 0, 1:], hi[0, 0, 1:] = 1, 9      # F and M hidden in grade 3: each 1..9
-    >>> lo, hi, _, (src, _) = tighten(g, lo, hi, n)
-    >>> lo[0, 0].tolist(), hi[0, 0].tolist(), src[0, 0].tolist()   # 9 - M and 9 - F
-    ([9, 1, 1], [9, 8, 8], [0, 1, 1])
-    """
-    lines = Lines.of(g, names=("exists",))
-    lo, hi, (src_lo, dim_lo), (src_hi, dim_hi) = _tighten(lines, flip(lo), flip(hi), flip(true))
-    return flip(lo), flip(hi), (flip(src_lo), flip(dim_lo)), (flip(src_hi), flip(dim_hi))
-
-
-def _tighten(g: Lines, lo: np.ndarray, hi: np.ndarray, true: np.ndarray, lower: bool = True):
-    """:func:`tighten` on column-major arrays; ``lo`` and ``hi`` are tightened in place.
-    ``lower``: record which line tightened each lower bound (else ``(None, None)``).
-
-    A block that a round did not change is settled (the next round would read the same
-    bounds): once fewer than half the blocks moved, a round looks only at those that did."""
-    src_hi, dim_hi = np.zeros(lo.shape, np.int8), np.zeros(lo.shape, np.int16)
-    src_lo, dim_lo = (
-        (np.zeros(lo.shape, np.int8), np.zeros(lo.shape, np.int16)) if lower else (None, None)
-    )
-    bounds = [lo, hi, src_lo, dim_lo, src_hi, dim_hi]
-    ex, on = g.exists, g.grade_lines
-    known = [
-        g.fsum(ex) > 0,  # family lines with members
-        g.fsum(np.where(ex, true, 0)),  # virtual family totals
-        g.gsum(np.where(ex, true, 0)),  # virtual grade totals
-        ex[:, :-1] & on[:, None],  # members of grade lines
-        ex[:, -1] & on,  # totals of grade lines
-    ]
-    moving = None  # the blocks still moving (None: all)
-    for r in range(_TIGHTEN_ROUNDS):
-        track = r < _TIGHTEN_ROUNDS - 1
-        if moving is None:
-            moved = _tighten_round(g, *known, *bounds, track)
-        else:
-            sub = [None if x is None else cut_blocks(x, moving) for x in bounds]
-            moved = _tighten_round(
-                g.take(moving, ("exists",)), *(cut_blocks(x, moving) for x in known), *sub, track
-            )
-            for x, y in zip(bounds, sub, strict=True):
-                if x is not None:
-                    x[..., moving] = y
-        if track and 2 * moved.sum() < moved.size:  # worth gathering the few still moving
-            moving = np.flatnonzero(moved) if moving is None else moving[moved]
-            if not moving.size:
-                break
-    return lo, hi, (src_lo, dim_lo), (src_hi, dim_hi)
-
-
-def _tighten_round(
-    g: Lines,
-    has_members_f,
-    virtual_f,
-    virtual_g,
-    members_g,
-    totals_g,
-    lo,
-    hi,
-    src_lo,
-    dim_lo,
-    src_hi,
-    dim_hi,
-    track: bool,
-) -> np.ndarray | None:
-    """One round of :func:`_tighten` (family lines, then grade lines), in place; with
-    ``track``, which blocks it changed."""
-    ex = g.exists
-    moved = np.zeros(ex.shape[2], dtype=bool) if track else None
-    # family lines
-    s_lo, s_hi = g.fsum(lo), g.fsum(hi)
-    t_lo = np.where(ex[0], lo[0], virtual_f)
-    t_hi = np.where(ex[0], hi[0], virtual_f)
-    if g.spans:
-        cand_lo = np.where(has_members_f, s_lo, 0)
-        cand_hi = np.where(has_members_f, s_hi, BIG)
-        new_lo, new_hi = cand_lo.max(axis=0), cand_hi.min(axis=0)
-        up = ex[0] & (new_lo > lo[0])
-        down = ex[0] & (new_hi < hi[0])
-        if src_lo is not None:
-            np.copyto(src_lo[0], 3, where=up)
-            np.copyto(dim_lo[0], cand_lo.argmax(axis=0), where=up)
-        np.copyto(src_hi[0], 3, where=down)
-        np.copyto(dim_hi[0], cand_hi.argmin(axis=0), where=down)
-        np.copyto(lo[0], new_lo, where=up)
-        np.copyto(hi[0], new_hi, where=down)
-        if track:
-            moved |= (up | down).any(axis=0)
-    m_lo = g.fspread(t_lo - s_hi) + hi[1:]
-    m_hi = g.fspread(t_hi - s_lo) + lo[1:]
-    up = ex[1:] & (m_lo > lo[1:])
-    down = ex[1:] & (m_hi < hi[1:])
-    if src_lo is not None:
-        np.copyto(src_lo[1:], 1, where=up)
-    np.copyto(src_hi[1:], 1, where=down)
-    np.copyto(lo[1:], m_lo, where=up)
-    np.copyto(hi[1:], m_hi, where=down)
-    if track:
-        moved |= blocks_with(up | down)
-    if not g.grade_lines.any():
-        return moved
-    # grade lines
-    s_lo, s_hi = g.gsum(lo), g.gsum(hi)
-    t_lo = np.where(ex[:, -1], lo[:, -1], virtual_g)
-    t_hi = np.where(ex[:, -1], hi[:, -1], virtual_g)
-    m_lo = (t_lo - s_hi)[:, None] + hi[:, :-1]
-    m_hi = (t_hi - s_lo)[:, None] + lo[:, :-1]
-    up = members_g & (m_lo > lo[:, :-1])
-    down = members_g & (m_hi < hi[:, :-1])
-    if src_lo is not None:
-        np.copyto(src_lo[:, :-1], 2, where=up)
-    np.copyto(src_hi[:, :-1], 2, where=down)
-    np.copyto(lo[:, :-1], m_lo, where=up)
-    np.copyto(hi[:, :-1], m_hi, where=down)
-    if track:
-        moved |= blocks_with(up | down)
-    up = totals_g & (s_lo > lo[:, -1])
-    down = totals_g & (s_hi < hi[:, -1])
-    if src_lo is not None:
-        np.copyto(src_lo[:, -1], 4, where=up)
-    np.copyto(src_hi[:, -1], 4, where=down)
-    np.copyto(lo[:, -1], s_lo, where=up)
-    np.copyto(hi[:, -1], s_hi, where=down)
-    if track:
-        moved |= (up | down).any(axis=0)
-    return moved
 
 
 def neighbour_choice(g: Grid, h: np.ndarray, fail: np.ndarray, min_n: int) -> np.ndarray:

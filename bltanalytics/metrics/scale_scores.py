@@ -116,12 +116,13 @@ def scale_scores(
     if len(assessments) == 0:
         return _empty()
     layout = layout or group_layout(assessments, students, codes=codes)
+    true: dict = {}
     if achievement is None:
         achievement = compute_achievement(
-            assessments, students, config, layout=layout, withhold_blocks=False
+            assessments, students, config, layout=layout, withhold_blocks=False, counts_out=true
         )
     if kept is None:
-        kept = withheld_mask(achievement, config)
+        kept = withheld_mask(achievement, config, true or None)
     score = _scores(assessments)
     has = ~np.isnan(score)
     proficient = assessments["proficient"].to_numpy(dtype=bool, na_value=False)

@@ -56,7 +56,7 @@ from bltanalytics.metrics.coding import (
     display_labels,
     shown_pct,
 )
-from bltanalytics.metrics.linked import protect_by_size
+from bltanalytics.metrics.linked import hopeless, protect_by_size
 
 __all__ = [
     "BLANKED",
@@ -258,9 +258,18 @@ def withhold(published: pd.DataFrame, config: Config | None = None) -> pd.DataFr
     return published[keep].reset_index(drop=True)
 
 
-def withheld_mask(published: pd.DataFrame, config: Config | None = None) -> np.ndarray:
+def withheld_mask(
+    published: pd.DataFrame, config: Config | None = None, counts: dict | None = None
+) -> np.ndarray:
     """Which rows of ``published`` :func:`withhold` keeps (bool, one per row): a table linked
-    to achievement row for row (scale scores) withholds the same rows with it."""
+    to achievement row for row (scale scores) withholds the same rows with it.
+
+    ``counts``: the true ``n_tested`` and ``n_proficient`` of every row (as
+    ``achievement(counts_out=...)`` gives them), when the caller has them: a block whose lines
+    already fail with every figure hidden (outer bounds, :func:`~bltanalytics.metrics.linked.
+    hopeless`) is withheld without a programme, and the audit of the others starts from the
+    true table. The rows kept are the same either way.
+    """
     config = config or _DEFAULTS
     keep = np.ones(len(published), dtype=bool)
     if not len(published) or not published["suppressed"].any():
@@ -275,16 +284,40 @@ def withheld_mask(published: pd.DataFrame, config: Config | None = None) -> np.n
     is_all = (published["dimension"] == "all").to_numpy()
     is_top = is_all & (published["grade"] == "All").to_numpy()
     for narrower in (is_all, is_top):
-        in_full = np.isin(block, full)
-        rows = np.flatnonzero(in_full & keep)
-        verdict = audit(published.iloc[rows], config).groups
+        rows = np.flatnonzero(np.isin(block, full) & keep)
+        lost = _lost_blocks(published, rows, block, config, counts)
+        rows = rows[~np.isin(block[rows], lost)]
+        sub = None if counts is None else {k: np.asarray(v)[rows] for k, v in counts.items()}
+        verdict = audit(published.iloc[rows], config, counts=sub).groups
         bad = ~verdict["protected"].to_numpy(dtype=bool)
-        failing = np.unique(block[rows][verdict_rows(published, rows, verdict)[bad]])
+        failing = np.union1d(lost, block[rows][verdict_rows(published, rows, verdict)[bad]])
         if not failing.size:
             break
         keep &= ~np.isin(block, failing) | narrower
         full = failing
     return keep
+
+
+def _lost_blocks(
+    published: pd.DataFrame,
+    rows: np.ndarray,
+    block: np.ndarray,
+    config: Config,
+    counts: dict | None,
+) -> np.ndarray:
+    """Blocks (codes) among ``rows``, every one of them hidden, that fail by the lines alone
+    (:func:`~bltanalytics.metrics.linked.hopeless`); none without ``counts``."""
+    if counts is None or not rows.size:
+        return np.array([], dtype=np.int64)
+    n = np.asarray(counts["n_tested"], dtype=np.int64)[rows]
+    p = np.asarray(counts["n_proficient"], dtype=np.int64)[rows]
+    table = published.iloc[rows]
+    grid, flat = layout(
+        table, list(FAMILY), "group", True, n, p, config.min_n, config.top_code, config.bottom_code
+    )
+    code = np.empty(grid.n.shape[0], dtype=np.int64)  # each grid block's code
+    code[flat // (grid.n.shape[1] * grid.n.shape[2])] = block[rows]
+    return code[hopeless(grid, np.arange(len(code)), None, config.protection)]
 
 
 def verdict_rows(published: pd.DataFrame, rows: np.ndarray, verdict: pd.DataFrame) -> np.ndarray:

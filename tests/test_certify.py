@@ -191,3 +191,47 @@ def test_a_total_rises_with_several_partners_giving_one_each():
     proved, protected = _one_block(_sex_block(spec), lambda r: r[0] != "All")
     assert proved[0] and protected[0]  # grade 3's All Students
     assert protected[proved].all()
+
+
+def _random_blocks(count: int, seed: int) -> pd.DataFrame:
+    """``count`` blocks (schools) of random groups that add up, as hidden_blocks draws one."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for school in range(count):
+        rows: dict = {}
+        for g in [str(g) for g in range(3, 3 + int(rng.integers(1, 6)))]:
+            for _ in range(int(rng.integers(1, 9))):
+                sex, home = rng.choice(DIMS["sex"]), rng.choice(DIMS["homeless"])
+                size, prof = int(rng.choice([1, 2, 3, 5, 8, 13])), int(rng.integers(0, 2))
+                for grade in (g, "All"):
+                    for key in (("all", "All Students"), ("sex", sex), ("homeless", home)):
+                        n, p = rows.get((grade, *key), (0, 0))
+                        rows[(grade, *key)] = (n + size, p + prof * size)
+        frame = pd.DataFrame(
+            [(*k, n, p) for k, (n, p) in rows.items()],
+            columns=["grade", "dimension", "group", "n_tested", "n_proficient"],
+        )
+        frames.append(frame.assign(**{**KEY, "school_id": f"{school:04d}"}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_certificate_is_the_same_in_parts_and_in_worker_processes(monkeypatch):
+    import bltanalytics.metrics.certify as certify_module
+
+    table = _random_blocks(40, seed=7)
+    config = Config()
+    n = table["n_tested"].to_numpy(np.int64)
+    p = table["n_proficient"].to_numpy(np.int64)
+    grid, flat = layout(
+        table, list(FAMILY), "group", True, n, p, config.min_n, config.top_code, config.bottom_code
+    )
+    dense = np.zeros(grid.n.size, dtype=bool)
+    dense[flat] = (np.random.default_rng(3).random(len(table)) < 0.6) | (n < config.min_n)
+    dense = dense.reshape(grid.n.shape)
+    whole = certify(grid, dense, config.protection, workers=1)
+    assert whole.proved.any() and not whole.proved[dense & grid.exists].all()
+    monkeypatch.setattr(certify_module, "PART_BLOCKS", 3)  # 40 blocks: many parts
+    for workers in (1, 2):
+        parts = certify(grid, dense, config.protection, workers=workers)
+        for field in ("n_lo", "n_hi", "p_open", "q_open", "proved"):
+            assert np.array_equal(getattr(parts, field), getattr(whole, field)), (workers, field)

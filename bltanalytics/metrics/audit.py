@@ -313,7 +313,7 @@ def moves_from(
         return start
     dense = np.zeros(grid.n.size, dtype=bool)
     dense[flat] = hidden[use]
-    cert = certify(grid, dense.reshape(grid.n.shape), config.protection)
+    cert = certify(grid, dense.reshape(grid.n.shape), config.protection, workers)
     for key in ("n_lo", "n_hi", "p_open", "q_open"):
         start[key][use] = getattr(cert, key).reshape(-1)[flat]
     return start

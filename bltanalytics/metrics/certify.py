@@ -40,6 +40,8 @@ swaps of a proficient for a not-proficient student.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +67,7 @@ class Certificate:
     proved: np.ndarray
 
 
-def certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:
+def certify(g: Grid, h: np.ndarray, protection: int, workers: int | None = None) -> Certificate:
     """Moves from the table in ``g``: which hidden cells (``h``) they prove protected.
 
     ``g.n`` and ``g.p`` must be a table consistent with everything published (every line
@@ -73,11 +75,11 @@ def certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:
     cell may still be protected (the exact audit decides).
 
     Blocks are certified in groups of the same number of grades, on grids cut to that many
-    grade slots (a grid is padded to the block with the most grades).
+    grade slots (a grid is padded to the block with the most grades), and in parts of at
+    most :data:`PART_BLOCKS` blocks. Blocks are independent, so the parts run in ``workers``
+    processes (default: 2 when there are many blocks, as the audit's programmes do); the
+    certificate is the same either way.
     """
-    buckets = g.buckets()
-    if len(buckets) == 1 and buckets[0][1].size == g.n.shape[1]:
-        return _certify(g, h, protection)
     n = g.n.astype(np.int64)
     out = Certificate(
         n_lo=n.copy(),
@@ -86,11 +88,35 @@ def certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:
         q_open=np.zeros(n.shape, bool),
         proved=np.zeros(n.shape, bool),
     )
-    for blocks, rows in buckets:
-        part = _certify(g.take(blocks).grades(rows.size - 1), h[blocks][:, rows], protection)
+    tasks = [
+        (blocks, rows)
+        for bucket, rows in g.buckets()
+        for blocks in np.array_split(bucket, -(-bucket.size // PART_BLOCKS))
+    ]
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(g.n) >= 2 * PART_BLOCKS else 1
+    args = ((g.take(b).grades(r.size - 1), h[b][:, r], protection) for b, r in tasks)
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = pool.map(_certify_part, args)
+            _fill(out, tasks, parts)
+    else:
+        _fill(out, tasks, map(_certify_part, args))
+    return out
+
+
+#: blocks certified at a time (a part's grids and flows stay a few hundred MB at most)
+PART_BLOCKS = 2000
+
+
+def _certify_part(args: tuple) -> Certificate:
+    return _certify(*args)
+
+
+def _fill(out: Certificate, tasks: list, parts) -> None:
+    for (blocks, rows), part in zip(tasks, parts, strict=True):
         for field in Certificate.__dataclass_fields__:
             getattr(out, field)[np.ix_(blocks, rows)] = getattr(part, field)
-    return out
 
 
 def _certify(g: Grid, h: np.ndarray, protection: int) -> Certificate:

@@ -27,6 +27,7 @@ from collections import OrderedDict
 import altair as alt
 import pandas as pd
 
+from bltanalytics.present.fitting import fit_labels
 from bltanalytics.present.labels import LABELS, status_words
 
 THEME = "bltanalytics"
@@ -408,7 +409,9 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
     JavaScript).
 
     The Vega-Lite -> Vega compile is done once per chart shape (:func:`vega_spec`); the same
-    Vega spec (data included) renders to SVG once per process (a small memo).
+    Vega spec (data included) renders to SVG once per process (a small memo). Band-axis labels
+    are measured once per process (:func:`~bltanalytics.present.fitting.fit_labels`); the SVG
+    is the one vl-convert makes from the plain spec.
 
     >>> to_svg({"mark": "point"}).startswith("<svg")
     True
@@ -420,7 +423,7 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
     key = hashlib.sha1(json.dumps(vega, sort_keys=True).encode("utf-8")).hexdigest()
     svg = _SVG_MEMO.get(key)
     if svg is None:
-        svg = vlc.vega_to_svg(vega, allowed_base_urls=[])
+        svg = vlc.vega_to_svg(fit_labels(vega), allowed_base_urls=[])
         _remember(_SVG_MEMO, key, svg, SVG_MEMO_SIZE)
     return svg
 

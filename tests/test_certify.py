@@ -92,11 +92,8 @@ def exact(model: Model, var: int, sign: float, other: int = -1) -> float:
     return -res.fun
 
 
-@settings(max_examples=25, deadline=None)
-@given(hidden_blocks())
-def test_certified_intervals_lie_inside_the_attackers_exact_ones(case):
-    table, hide = case
-    config = Config()
+def laid_out(table: pd.DataFrame, hide: np.ndarray, config: Config) -> tuple:
+    """The table's grids, each row's place in them, and its hidden rows as a dense mask."""
     n = table["n_tested"].to_numpy(np.int64)
     p = table["n_proficient"].to_numpy(np.int64)
     grid, flat = layout(
@@ -104,7 +101,17 @@ def test_certified_intervals_lie_inside_the_attackers_exact_ones(case):
     )
     dense = np.zeros(grid.n.size, dtype=bool)
     dense[flat] = hide
-    cert = certify(grid, dense.reshape(grid.n.shape), config.protection)
+    return grid, flat, dense.reshape(grid.n.shape)
+
+
+@settings(max_examples=25, deadline=None)
+@given(hidden_blocks())
+def test_certified_intervals_lie_inside_the_attackers_exact_ones(case):
+    table, hide = case
+    config = Config()
+    n = table["n_tested"].to_numpy(np.int64)
+    grid, flat, dense = laid_out(table, hide, config)
+    cert = certify(grid, dense, config.protection)
     at = {k: getattr(cert, k).reshape(-1)[flat] for k in ("n_lo", "n_hi", "p_open", "q_open")}
     proved = cert.proved.reshape(-1)[flat]
     frame = published(table, hide, config)
@@ -126,15 +133,9 @@ def _one_block(rows: list[tuple], hide) -> tuple:
         rows, columns=["grade", "dimension", "group", "n_tested", "n_proficient"]
     ).assign(**KEY)
     config = Config()
-    n = table["n_tested"].to_numpy(np.int64)
-    p = table["n_proficient"].to_numpy(np.int64)
-    grid, flat = layout(
-        table, list(FAMILY), "group", True, n, p, config.min_n, config.top_code, config.bottom_code
-    )
     hidden = np.asarray([hide(r) for r in rows])
-    dense = np.zeros(grid.n.size, dtype=bool)
-    dense[flat] = hidden
-    cert = certify(grid, dense.reshape(grid.n.shape), config.protection)
+    grid, flat, dense = laid_out(table, hidden, config)
+    cert = certify(grid, dense, config.protection)
     verdict = audit(published(table, hidden, config), config).groups
     return cert.proved.reshape(-1)[flat][hidden], verdict["protected"].to_numpy()
 
@@ -221,13 +222,8 @@ def test_certificate_is_the_same_in_parts_and_in_worker_processes(monkeypatch):
     table = _random_blocks(40, seed=7)
     config = Config()
     n = table["n_tested"].to_numpy(np.int64)
-    p = table["n_proficient"].to_numpy(np.int64)
-    grid, flat = layout(
-        table, list(FAMILY), "group", True, n, p, config.min_n, config.top_code, config.bottom_code
-    )
-    dense = np.zeros(grid.n.size, dtype=bool)
-    dense[flat] = (np.random.default_rng(3).random(len(table)) < 0.6) | (n < config.min_n)
-    dense = dense.reshape(grid.n.shape)
+    hide = (np.random.default_rng(3).random(len(table)) < 0.6) | (n < config.min_n)
+    grid, _, dense = laid_out(table, hide, config)
     whole = certify(grid, dense, config.protection, workers=1)
     assert whole.proved.any() and not whole.proved[dense & grid.exists].all()
     monkeypatch.setattr(certify_module, "PART_BLOCKS", 3)  # 40 blocks: many parts

@@ -493,3 +493,15 @@ def test_forced_rows_stay_hidden_and_are_protected():
     # F now protects X (the smallest choice was M): M is published
     assert not out.loc[(t["group"] == "M").to_numpy(), "suppressed"].any()
     assert audit(out).protected
+
+
+def test_a_table_of_all_students_rows_alone_is_protected_by_the_linked_rule():
+    """No dimension but All Students: the grades' rows and the grade All row still form a line
+    (the exact check's moves of totals have no dimension table to carry them)."""
+    rows = [(g, "all", "All Students", 2, 1) for g in "3456789"]
+    rows.append(("All", "all", "All Students", 14, 7))
+    table = pd.DataFrame(rows, columns=["grade", "dimension", "group", "n_tested", "n_proficient"])
+    table = table.assign(school_id="01", school_year="2025-26", term="Spring", subject="Math")
+    out = suppress(table)
+    assert out["suppressed"].tolist() == [True] * 7 + [False]
+    assert audit(out).protected

@@ -62,3 +62,26 @@ def test_scale_scores_withhold_the_same_rows_and_pass_their_audit():
     # computed on its own, it withholds the same
     alone = scale_scores(tests, students)
     pd.testing.assert_frame_equal(alone, scores)
+
+
+def test_a_block_under_min_n_keeps_its_school_total_only_with_or_without_true_counts():
+    """Seven grades of one student each: even the grades' All Students rows pin each grade to
+    1..3 (a school total under 10 over 7 rows of at least 1), so only the grade All row stays.
+    Given the true counts, withheld_mask finds that by the lines alone (no programme, and a
+    block of All Students rows has no family line): the same rows either way."""
+    rows = []
+    for grade, sex in zip("3456789", "FMFMFMF", strict=True):
+        rows += [(grade, "all", "All Students", 1, 1), (grade, "sex", sex, 1, 1)]
+    rows += [("All", "all", "All Students", 7, 7), ("All", "sex", "F", 4, 4)]
+    rows += [("All", "sex", "M", 3, 3)]
+    table = pd.DataFrame(rows, columns=["grade", "dimension", "group", "n_tested", "n_proficient"])
+    table = table.assign(school_id="0001", school_year="2025-26", term="Spring", subject="Math")
+    from bltanalytics.metrics.suppression import suppress
+
+    published = suppress(table)
+    assert published["suppressed"].all()
+    counts = {c: table[c].to_numpy() for c in ("n_tested", "n_proficient")}
+    plain, given = withheld_mask(published, Config()), withheld_mask(published, Config(), counts)
+    assert plain.tolist() == given.tolist()
+    kept = published[given]
+    assert kept[["grade", "dimension"]].values.tolist() == [["All", "all"]]

@@ -336,7 +336,10 @@ def _shared_moves(net, caps, supply, demand, targets, flat, protection) -> None:
     """Moves of totals shared out, for what one partner could not move far enough: a grade's
     total (or a cell of it) rises by ``m`` while the ``m`` roomiest other hidden grade totals
     fall by one each, or falls by ``m`` while ``m`` others rise by one each. Each dimension
-    must carry all of it (a flow of ``m`` from the ``m`` rows to the grade, or back)."""
+    must carry all of it (a flow of ``m`` from the ``m`` rows to the grade, or back). A table
+    of All Students rows alone (no dimension) gets none: the programmes decide there."""
+    if net.dims < 2:
+        return
     blocks, rows, _ = targets.shape
     top = rows - 1
     fall = largest_fall(flat).reshape(targets.shape)

@@ -178,7 +178,7 @@ def hopeless(
     per_part = max(1, _PART_CELLS // max(1, slots * grid.n.shape[2]))
     for part in np.array_split(np.arange(len(blocks)), -(-len(blocks) // per_part)):
         lines = Lines.of(grid, blocks=blocks[part], rows=rows)
-        fail, _ = _failing(lines, lines.exists.copy(), protection)
+        fail, _ = _failing(lines, lines.exists.copy(), protection, lines=False)
         out[part] = blocks_with(fail)
     return out
 
@@ -355,10 +355,12 @@ def opening_costs(g: Lines, h: np.ndarray, which: str = "gf") -> tuple:
     return open_grade, open_family
 
 
-def _failing(g: Lines, h: np.ndarray, protection: int) -> tuple[np.ndarray, tuple]:
+def _failing(
+    g: Lines, h: np.ndarray, protection: int, lines: bool = True
+) -> tuple[np.ndarray, tuple | None]:
     """Hidden cells the lines read together (interval propagation: outer bounds) narrow
     below ``protection`` or whose proficient count they force to 0 or to n_tested, and the
-    lines to hide one more cell in (see :func:`_binding`)."""
+    lines to hide one more cell in (see :func:`_binding`; ``None`` without ``lines``)."""
     hm = h & g.exists
     pub = g.exists & ~h
     n_pub = np.where(pub, g.n, 0)
@@ -380,6 +382,8 @@ def _failing(g: Lines, h: np.ndarray, protection: int) -> tuple[np.ndarray, tupl
     zero = hm & (p_hi <= 0) & ~narrow
     everyone = hm & (q_hi <= 0) & ~narrow & ~zero
     fail = narrow | zero | everyone
+    if not lines:
+        return fail, None
     cells = np.nonzero(fail)
     # the bound to widen: the upper one where it was tightened, else the lower one
     by_n, by_p = narrow[cells], zero[cells]

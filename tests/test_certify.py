@@ -194,13 +194,15 @@ def test_a_total_rises_with_several_partners_giving_one_each():
     assert protected[proved].all()
 
 
-def _random_blocks(count: int, seed: int) -> pd.DataFrame:
-    """``count`` blocks (schools) of random groups that add up, as hidden_blocks draws one."""
+def _random_blocks(count: int, seed: int, grades: int | None = None) -> pd.DataFrame:
+    """``count`` blocks (schools) of random groups that add up, as hidden_blocks draws one;
+    each with 1-5 grades, or ``grades`` grades each."""
     rng = np.random.default_rng(seed)
     frames = []
     for school in range(count):
         rows: dict = {}
-        for g in [str(g) for g in range(3, 3 + int(rng.integers(1, 6)))]:
+        k = grades or int(rng.integers(1, 6))
+        for g in [str(g) for g in range(3, 3 + k)]:
             for _ in range(int(rng.integers(1, 9))):
                 sex, home = rng.choice(DIMS["sex"]), rng.choice(DIMS["homeless"])
                 size, prof = int(rng.choice([1, 2, 3, 5, 8, 13])), int(rng.integers(0, 2))
@@ -231,3 +233,26 @@ def test_certificate_is_the_same_in_parts_and_in_worker_processes(monkeypatch):
         parts = certify(grid, dense, config.protection, workers=workers)
         for field in ("n_lo", "n_hi", "p_open", "q_open", "proved"):
             assert np.array_equal(getattr(parts, field), getattr(whole, field)), (workers, field)
+
+
+def test_a_grid_certified_in_one_part_is_certified_in_place_as_in_parts(monkeypatch):
+    """Blocks of one size in one part are certified on the grid itself (no copy): the same
+    certificate as in parts, and the grid is left as it was."""
+    import bltanalytics.metrics.certify as certify_module
+
+    table = _random_blocks(12, seed=11, grades=3)
+    config = Config()
+    n = table["n_tested"].to_numpy(np.int64)
+    hide = (np.random.default_rng(5).random(len(table)) < 0.6) | (n < config.min_n)
+    grid, _, dense = laid_out(table, hide, config)
+    assert len(grid.buckets()) == 1
+    before = {f: getattr(grid, f).copy() for f in ("n", "p", "exists", "lo_r", "hi_r")}
+    whole = certify(grid, dense, config.protection, workers=1)
+    for field, value in before.items():
+        assert np.array_equal(getattr(grid, field), value), field
+    assert whole.proved.any()
+    monkeypatch.setattr(certify_module, "PART_BLOCKS", 5)
+    parts = certify(grid, dense, config.protection, workers=1)
+    for field in ("n_lo", "n_hi", "p_open", "q_open", "proved"):
+        assert np.array_equal(getattr(parts, field), getattr(whole, field)), field
+        assert getattr(parts, field).dtype == getattr(whole, field).dtype, field

@@ -7,8 +7,6 @@ coded proficient count), one equation per published sum, bounds from the rule an
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +15,7 @@ import pandas as pd
 from bltanalytics.config import Config
 from bltanalytics.errors import BltError
 from bltanalytics.metrics.audit_solve import BIG, EPS, feasible_chunk, solve_chunk
+from bltanalytics.metrics.workers import default_workers, mapped
 
 BLOCK = ("school_id", "school_year", "term", "subject")
 GROUP_COLUMNS = [
@@ -362,11 +361,8 @@ class Model:
 
     def _map(self, function, chunks: list, workers: int | None) -> list:
         if workers is None:
-            workers = min(2, os.cpu_count() or 1) if len(chunks) >= 8 else 1
-        if workers > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                return list(pool.map(function, chunks))
-        return [function(c) for c in chunks]
+            workers = default_workers(len(chunks) >= 8)
+        return list(mapped(function, chunks, workers))
 
     def _start(self, v0: int, v1: int, k0: int, k1: int) -> dict:
         if self.start is None:

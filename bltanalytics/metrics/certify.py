@@ -40,14 +40,13 @@ swaps of a proficient for a not-proficient student.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from bltanalytics.metrics.flows import MOVE_KEYS, flow_moves, largest_fall
 from bltanalytics.metrics.grids import Grid
+from bltanalytics.metrics.workers import default_workers, mapped
 
 __all__ = ["Certificate", "certify", "unproved_blocks"]
 
@@ -80,6 +79,13 @@ def certify(g: Grid, h: np.ndarray, protection: int, workers: int | None = None)
     processes (default: 2 when there are many blocks, as the audit's programmes do); the
     certificate is the same either way.
     """
+    tasks = [
+        (blocks, rows)
+        for bucket, rows in g.buckets()
+        for blocks in np.array_split(bucket, -(-bucket.size // PART_BLOCKS))
+    ]
+    if len(tasks) == 1 and tasks[0][1].size == g.n.shape[1]:  # one part: the whole grid
+        return _certify(g, h, protection)
     n = g.n.astype(np.int64)
     out = Certificate(
         n_lo=n.copy(),
@@ -88,20 +94,10 @@ def certify(g: Grid, h: np.ndarray, protection: int, workers: int | None = None)
         q_open=np.zeros(n.shape, bool),
         proved=np.zeros(n.shape, bool),
     )
-    tasks = [
-        (blocks, rows)
-        for bucket, rows in g.buckets()
-        for blocks in np.array_split(bucket, -(-bucket.size // PART_BLOCKS))
-    ]
     if workers is None:
-        workers = min(2, os.cpu_count() or 1) if len(g.n) >= 2 * PART_BLOCKS else 1
+        workers = default_workers(len(g.n) >= 2 * PART_BLOCKS)
     args = ((g.take(b).grades(r.size - 1), h[b][:, r], protection) for b, r in tasks)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = pool.map(_certify_part, args)
-            _fill(out, tasks, parts)
-    else:
-        _fill(out, tasks, map(_certify_part, args))
+    _fill(out, tasks, mapped(_certify_part, args, workers))
     return out
 
 

@@ -74,11 +74,16 @@ def _protect_parts(
     """
     if not len(blocks):
         return
-    per_part = max(1, _PART_CELLS // max(1, hidden.shape[1] * hidden.shape[2]))
-    for part in np.array_split(np.arange(len(blocks)), -(-len(blocks) // per_part)):
+    for part in _parts(len(blocks), hidden.shape[1] * hidden.shape[2]):
         h = flip(hidden[part])
         _protect(Lines.of(grid, blocks=blocks[part], rows=rows), h, protection, min_n)
         hidden[part] = flip(h)
+
+
+def _parts(blocks: int, cells_per_block: int) -> list[np.ndarray]:
+    """Positions ``0..blocks-1`` cut into parts of about ``_PART_CELLS`` cells each."""
+    per_part = max(1, _PART_CELLS // max(1, cells_per_block))
+    return np.array_split(np.arange(blocks), -(-blocks // per_part))
 
 
 def _protect(g: Lines, hidden: np.ndarray, protection: int, min_n: int) -> None:
@@ -175,8 +180,7 @@ def hopeless(
     if not len(blocks):
         return out
     slots = grid.n.shape[1] if rows is None else len(rows)
-    per_part = max(1, _PART_CELLS // max(1, slots * grid.n.shape[2]))
-    for part in np.array_split(np.arange(len(blocks)), -(-len(blocks) // per_part)):
+    for part in _parts(len(blocks), slots * grid.n.shape[2]):
         lines = Lines.of(grid, blocks=blocks[part], rows=rows)
         fail, _ = _failing(lines, lines.exists.copy(), protection, lines=False)
         out[part] = blocks_with(fail)
